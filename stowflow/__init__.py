@@ -1,0 +1,31 @@
+"""stowflow: TensorFlow's model persistence stack in pure Python on NumPy.
+
+Reads and writes TensorFlow checkpoints (and, as the project grows, MetaGraphs, frozen
+graphs and SavedModels) without importing TensorFlow. Submodules load lazily so that
+``import stowflow`` stays fast.
+
+Example:
+    >>> import numpy as np, stowflow
+    >>> stowflow.checkpoint.save("/tmp/m/ckpt", {"w": np.zeros(3)})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("checkpoint", "dtypes", "errors", "bundle", "tools")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"stowflow.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'stowflow' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_SUBMODULES])

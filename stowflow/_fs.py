@@ -1,0 +1,59 @@
+"""Filesystem helpers: atomic writes through a sibling temp file and ``os.replace``.
+
+A crash at any point leaves either the old file or the complete new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from typing import BinaryIO
+
+
+def temp_sibling(path: str) -> str:
+    """A unique temp path next to ``path`` (same directory, so rename is atomic)."""
+    return f"{path}.tempstate{secrets.randbits(63)}"
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, *, fsync: bool = False) -> Iterator[BinaryIO]:
+    """Opens a temp sibling for binary writing; on success renames it over ``path``.
+
+    On an exception the temp file is removed and ``path`` is untouched.
+
+    Example:
+        >>> with atomic_writer("/tmp/x.bin") as f:  # doctest: +SKIP
+        ...     f.write(b"data")
+    """
+    tmp = temp_sibling(path)
+    f = open(tmp, "wb")  # noqa: SIM115 - closed below on every path
+    try:
+        yield f
+        if fsync:
+            f.flush()
+            os.fsync(f.fileno())
+        f.close()
+        os.replace(tmp, path)
+    except BaseException:
+        f.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_atomic(path: str, data: bytes, *, fsync: bool = False) -> None:
+    """Writes ``data`` to ``path`` atomically."""
+    with atomic_writer(path, fsync=fsync) as f:
+        f.write(data)
+
+
+def fsync_dir(directory: str) -> None:
+    """Flushes a directory entry table so renames inside it survive a power loss."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory or ".", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,36 @@
+"""Base-128 varints (LEB128, low 7 bits first) as LevelDB tables and bundles use them."""
+
+from __future__ import annotations
+
+
+class VarintError(ValueError):
+    """A varint ran past the end of its buffer or over 10 bytes."""
+
+
+def encode_varint(value: int) -> bytes:
+    """Encodes a non-negative integer."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def decode_varint(buf: bytes | memoryview, pos: int, limit: int | None = None) -> tuple[int, int]:
+    """Decodes a varint at ``pos``; returns ``(value, next_pos)``.
+
+    Raises:
+        VarintError: if it is truncated (reaches ``limit``) or longer than 10 bytes.
+    """
+    end = len(buf) if limit is None else limit
+    result = 0
+    shift = 0
+    while pos < end and shift < 70:
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+    raise VarintError("truncated or overlong varint")

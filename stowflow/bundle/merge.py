@@ -1,0 +1,116 @@
+"""Merges part bundles into one, as TensorFlow's ``MergeV2Checkpoints`` op does.
+
+Used by sharded saves: each device writes ``<prefix>_temp/part-%05d-of-%05d``; the merge
+renames their data files to ``<prefix>.data-*`` (renumbering shard ids in first-seen
+order), writes one ``<prefix>.index`` and removes the parts (FORMATS.md §1.11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Sequence
+from typing import Any
+
+from stowflow import _fs
+from stowflow.bundle.reader import BundleReader
+from stowflow.bundle.table import TableBuilder
+from stowflow.bundle.writer import FORMAT_VERSION, HEADER_KEY, data_filename, index_filename
+from stowflow.errors import InvalidArgumentError, NotFoundError
+from stowflow.proto import tensor_bundle_pb2
+
+
+def _merge_entry(merged: dict[bytes, Any], key: bytes, entry: Any, prefix: str) -> None:
+    previous = merged.get(key)
+    if previous is None:
+        merged[key] = entry
+        return
+    if not (previous.slices and entry.slices):
+        raise InvalidArgumentError(
+            None, None, f"Duplicate tensor key {key.decode(errors='replace')!r} found in {prefix}"
+        )
+    if previous.dtype != entry.dtype or previous.shape != entry.shape:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Partitioned tensor {key.decode(errors='replace')!r} has conflicting "
+            f"dtype or shape in {prefix}",
+        )
+    previous.slices.extend(entry.slices)
+
+
+def merge_bundles(
+    part_prefixes: Sequence[str],
+    destination: str,
+    *,
+    delete_old_dirs: bool = True,
+    allow_missing_files: bool = False,
+) -> str:
+    """Merges ``part_prefixes`` into the bundle ``destination``; returns ``destination``.
+
+    Raises:
+        NotFoundError: if a part is missing (all parts, with ``allow_missing_files``).
+        InvalidArgumentError: on duplicate keys or parts with different headers.
+    """
+    readers: list[BundleReader] = []
+    for prefix in part_prefixes:
+        if not os.path.exists(index_filename(prefix)):
+            if allow_missing_files:
+                continue
+            raise NotFoundError(None, None, f"Checkpoint part {prefix} is missing")
+        readers.append(BundleReader(prefix))
+    if not readers:
+        raise NotFoundError(None, None, f"None of the checkpoint parts {list(part_prefixes)} exist")
+    version = readers[0].header.version.SerializeToString()
+    merged: dict[bytes, Any] = {}
+    renames: list[tuple[str, str]] = []
+    new_ids: dict[tuple[int, int], int] = {}
+    for part, reader in enumerate(readers):
+        header = reader.header
+        if header.version.SerializeToString() != version or (
+            header.endianness != readers[0].header.endianness
+        ):
+            raise InvalidArgumentError(
+                None, None, f"Checkpoint part {reader.prefix} has a different version or endianness"
+            )
+        for key in sorted(reader._entries):
+            entry = reader.entry(key)
+            if not entry.slices:
+                source = (part, entry.shard_id)
+                if source not in new_ids:
+                    new_ids[source] = len(new_ids)
+                    renames.append(
+                        (data_filename(reader.prefix, entry.shard_id, header.num_shards), "")
+                    )
+                entry.shard_id = new_ids[source]
+            _merge_entry(merged, key, entry, reader.prefix)
+    total = len(new_ids)
+    merged_header = tensor_bundle_pb2.BundleHeaderProto(
+        num_shards=sum(r.header.num_shards for r in readers),
+        endianness=readers[0].header.endianness,
+    )
+    merged_header.version.ParseFromString(version)
+    if not merged_header.HasField("version"):
+        merged_header.version.producer = FORMAT_VERSION
+    for r in readers:
+        r.close()
+    for new_id, (source, _) in enumerate(renames):
+        os.replace(source, data_filename(destination, new_id, total))
+    # TF's merged header claims the sum of the parts' shards; the files it actually
+    # produces are the distinct ones renamed above, so readers use num_shards = total.
+    merged_header.num_shards = total
+    table = TableBuilder()
+    table.add(HEADER_KEY, merged_header.SerializeToString())
+    for key in sorted(merged):
+        table.add(key, merged[key].SerializeToString())
+    _fs.write_atomic(index_filename(destination), table.finish())
+    for r in readers:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(index_filename(r.prefix))
+        part_dir = os.path.dirname(r.prefix)
+        if delete_old_dirs and os.path.abspath(part_dir) != os.path.abspath(
+            os.path.dirname(destination) or "."
+        ):
+            shutil.rmtree(part_dir, ignore_errors=True)
+    return destination

@@ -1,0 +1,261 @@
+"""Reads a tensor bundle, verifying every checksum before an array is built.
+
+The ``.index`` table is parsed once; ``.data`` shards are memory-mapped on first use, so
+reading one tensor of a huge checkpoint touches only that tensor's bytes. Partitioned
+tensors are reassembled from their slices. Any inconsistency raises ``DataLossError``
+naming the file and the tensor (FORMATS.md §1.13).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from stowflow.bundle import codec
+from stowflow.bundle.slices import SliceSpec, encode_slice_key
+from stowflow.bundle.table import TableReader
+from stowflow.bundle.writer import FORMAT_VERSION, HEADER_KEY, data_filename, index_filename
+from stowflow.dtypes import DType, as_dtype
+from stowflow.errors import DataLossError, InvalidArgumentError, NotFoundError
+from stowflow.proto import tensor_bundle_pb2
+
+_BIG_ENDIAN = 1  # BundleHeaderProto.Endianness.BIG
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise NotFoundError(
+            None,
+            None,
+            f"Unsuccessful TensorSliceReader constructor: Failed to find any matching "
+            f"files for {path[: -len('.index')]}"
+            if path.endswith(".index")
+            else f"{path} not found",
+        ) from None
+
+
+class BundleReader:
+    """Random access to the tensors of one bundle.
+
+    Args:
+        prefix: the checkpoint prefix (``<prefix>.index`` must exist).
+
+    Raises:
+        NotFoundError: if the index file is missing.
+        DataLossError: if the index is corrupt, truncated or of an unknown version.
+
+    Example:
+        >>> with BundleReader("/ckpt/model.ckpt-7") as r:  # doctest: +SKIP
+        ...     w = r.read("w")
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._index_path = index_filename(prefix)
+        raw = _read_file(self._index_path)
+        table = TableReader(raw, self._index_path)
+        items = table.items()
+        first = next(items, None)
+        if first is None or first[0] != HEADER_KEY:
+            self._index_error("the first entry is not the bundle header")
+        self.header = self._parse(tensor_bundle_pb2.BundleHeaderProto, first[1], "header")
+        self._check_version()
+        self._entries: dict[bytes, Any] = {}
+        for key, value in items:
+            self._entries[key] = value
+        self._names = sorted(
+            k.decode("utf-8", "surrogateescape") for k in self._entries if not k.startswith(b"\0")
+        )
+        self._parsed: dict[bytes, Any] = {}
+        self._maps: dict[int, Any] = {}
+
+    # -- index ------------------------------------------------------------------------------
+
+    def _index_error(self, what: str) -> None:
+        raise DataLossError(None, None, f"Corrupted checkpoint index {self._index_path}: {what}")
+
+    def _parse(self, cls: Any, data: bytes, what: str) -> Any:
+        msg = cls()
+        try:
+            msg.ParseFromString(data)
+        except DecodeError:
+            self._index_error(f"cannot parse the entry for {what}")
+        return msg
+
+    def _check_version(self) -> None:
+        version = self.header.version
+        if (
+            version.producer < 0
+            or version.min_consumer > FORMAT_VERSION
+            or (FORMAT_VERSION in version.bad_consumers)
+        ):
+            self._index_error(
+                f"bundle version producer={version.producer} min_consumer="
+                f"{version.min_consumer} is not readable by version {FORMAT_VERSION}"
+            )
+        if self.header.num_shards < 1:
+            self._index_error(f"header has num_shards={self.header.num_shards}")
+
+    def entry(self, name: str | bytes) -> Any:
+        """The ``BundleEntryProto`` of a key.
+
+        Raises:
+            NotFoundError: if the checkpoint has no such key.
+        """
+        key = name if isinstance(name, bytes) else name.encode("utf-8")
+        found = self._parsed.get(key)
+        if found is None:
+            raw = self._entries.get(key)
+            if raw is None:
+                shown = name if isinstance(name, str) else repr(name)
+                raise NotFoundError(None, None, f"Key {shown} not found in checkpoint")
+            found = self._parse(tensor_bundle_pb2.BundleEntryProto, raw, repr(key))
+            self._parsed[key] = found
+        return found
+
+    def keys(self) -> list[str]:
+        """Every tensor name (not slice keys), sorted."""
+        return list(self._names)
+
+    def has(self, name: str) -> bool:
+        """True if the checkpoint holds ``name``."""
+        return name.encode("utf-8") in self._entries
+
+    def dtype(self, name: str) -> DType:
+        """The stored dtype of ``name``."""
+        return as_dtype(self.entry(name).dtype)
+
+    def shape(self, name: str) -> list[int]:
+        """The full shape of ``name``."""
+        return [d.size for d in self.entry(name).shape.dim]
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _data(self, shard: int, name: str) -> Any:
+        mapped = self._maps.get(shard)
+        if mapped is None:
+            if not 0 <= shard < self.header.num_shards:
+                self._index_error(f"tensor {name} names shard {shard} of {self.header.num_shards}")
+            path = data_filename(self.prefix, shard, self.header.num_shards)
+            try:
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            except FileNotFoundError:
+                raise DataLossError(
+                    None,
+                    None,
+                    f"Data file {path} of checkpoint {self.prefix} is missing "
+                    f"(needed for tensor {name})",
+                ) from None
+            self._maps[shard] = mapped
+        return mapped
+
+    def _read_entry(self, key: bytes, entry: Any, name: str) -> np.ndarray:
+        dtype = as_dtype(entry.dtype)
+        shape = [d.size for d in entry.shape.dim]
+        data = self._data(entry.shard_id, name)
+        path = data_filename(self.prefix, entry.shard_id, self.header.num_shards)
+        if entry.offset < 0 or entry.size < 0 or entry.offset + entry.size > len(data):
+            raise DataLossError(
+                None,
+                None,
+                f"Tensor {name} in {path}: entry [{entry.offset}, "
+                f"{entry.offset + entry.size}) lies outside the {len(data)}-byte file "
+                "(truncated or corrupt checkpoint)",
+            )
+        buf = memoryview(data)[entry.offset : entry.offset + entry.size]
+        try:
+            if dtype.name == "string":
+                return codec.decode_strings(buf, shape, entry.crc32c)
+            if not dtype.is_numpy_compatible:
+                raise InvalidArgumentError(None, None, f"cannot read {dtype.name} tensor {name}")
+            return codec.decode_numeric(
+                buf,
+                dtype,
+                shape,
+                entry.crc32c,
+                big_endian=self.header.endianness == _BIG_ENDIAN,
+            )
+        except codec.PayloadError as e:
+            raise DataLossError(
+                None, None, f"Checksum or size error reading tensor {name} from {path}: {e}"
+            ) from None
+
+    def read(self, name: str, *, copy: bool = True) -> np.ndarray:
+        """The full value of ``name`` (partitioned tensors reassembled).
+
+        Args:
+            name: the tensor key.
+            copy: False returns a read-only view into the memory-mapped file.
+
+        Raises:
+            NotFoundError: for an unknown key.
+            DataLossError: for corrupt or truncated data.
+        """
+        entry = self.entry(name)
+        if entry.slices:
+            return self._assemble(name, entry)
+        array = self._read_entry(name.encode("utf-8"), entry, name)
+        return array.copy() if copy and array.dtype != object else array
+
+    def _assemble(self, name: str, entry: Any) -> np.ndarray:
+        dtype = as_dtype(entry.dtype)
+        full_shape = tuple(d.size for d in entry.shape.dim)
+        out = np.empty(full_shape, dtype=dtype.as_numpy_dtype)
+        covered = np.zeros(full_shape, dtype=bool)
+        for slice_proto in entry.slices:
+            extents = [
+                (e.start, e.length if e.HasField("length") else -1) for e in slice_proto.extent
+            ]
+            if len(extents) != len(full_shape):
+                self._index_error(f"slice of {name} has rank {len(extents)}, tensor {full_shape}")
+            spec = SliceSpec(full_shape, tuple(extents))
+            key = encode_slice_key(name, extents)
+            part = self._read_entry(key, self.entry(key), f"{name} slice {spec.to_string()}")
+            if part.shape != spec.slice_shape():
+                self._index_error(f"slice {spec.to_string()} of {name} has shape {part.shape}")
+            out[spec.index()] = part
+            covered[spec.index()] = True
+        if not covered.all():
+            self._index_error(f"the slices of {name} do not cover its shape {list(full_shape)}")
+        return out
+
+    def read_slice(self, name: str, spec: SliceSpec) -> np.ndarray:
+        """The sub-block ``spec`` of ``name`` (works for whole and partitioned tensors).
+
+        Raises:
+            InvalidArgumentError: if the spec's full shape differs from the stored shape.
+        """
+        stored = tuple(self.shape(name))
+        if stored != spec.full_shape:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"tensor {name} has shape {list(stored)} but the slice spec "
+                f"{spec.to_string()!r} is for shape {list(spec.full_shape)}",
+            )
+        return np.array(self.read(name, copy=False)[spec.index()])
+
+    def close(self) -> None:
+        """Unmaps the data files."""
+        for mapped in self._maps.values():
+            if isinstance(mapped, mmap.mmap):
+                try:
+                    mapped.close()
+                except BufferError:
+                    pass  # an array still views it; it unmaps when that array dies
+        self._maps.clear()
+
+    def __enter__(self) -> BundleReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Command-line tools: ``stowflow inspect`` (and, later, show/run/scan/freeze/tf1)."""
