@@ -187,6 +187,11 @@ class Reader:
         self.prefix = resolve_prefix(path)
         self._bundle = BundleReader(self.prefix)
 
+    @property
+    def bundle(self) -> BundleReader:
+        """The underlying bundle reader (raw index entries, zero-copy reads)."""
+        return self._bundle
+
     def get_tensor(self, tensor_str: str) -> np.ndarray:
         """The value of one tensor (strings as object arrays of bytes).
 

@@ -124,6 +124,10 @@ class BundleReader:
         """Every tensor name (not slice keys), sorted."""
         return list(self._names)
 
+    def raw_keys(self) -> list[bytes]:
+        """Every index key except the header, in key order (slice keys included)."""
+        return sorted(self._entries)
+
     def has(self, name: str) -> bool:
         """True if the checkpoint holds ``name``."""
         return name.encode("utf-8") in self._entries

@@ -30,13 +30,21 @@ def _type_enum_name(enum: int) -> str:
 
 
 def debug_string(reader: Reader) -> str:
-    """One line ``name (DT_TYPE) [d0,d1]`` per tensor, like ``CheckpointReader::DebugString``."""
-    dtypes = reader.get_variable_to_dtype_map()
+    """Like ``CheckpointReader::DebugString``: ``key (DT_TYPE) [d0,d1]`` per stored entry.
+
+    TF lists the raw index keys, so a partitioned variable shows up as its encoded slice
+    keys (bytes that are not valid UTF-8 are dropped when printed), not its full name.
+    """
+    bundle = reader.bundle
     lines = []
-    for name, shape in sorted(reader.get_variable_to_shape_map().items()):
-        dims = ",".join(str(d) for d in shape)
-        lines.append(f"{name} ({_type_enum_name(dtypes[name].as_datatype_enum)}) [{dims}]\n")
-    return "".join(lines)
+    for key in bundle.raw_keys():
+        entry = bundle.entry(key)
+        if entry.slices:
+            continue
+        dims = ",".join(str(d.size) for d in entry.shape.dim)
+        type_name = _type_enum_name(entry.dtype)
+        lines.append(key + f" ({type_name}) [{dims}]\n".encode())
+    return b"".join(lines).decode("utf-8", errors="ignore")
 
 
 def _count_params(reader: Reader, exclude_pattern: str) -> int:
