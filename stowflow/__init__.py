@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 __version__ = "0.1.0"
@@ -20,10 +21,15 @@ _LAZY_SUBMODULES = ("checkpoint", "dtypes", "errors", "bundle", "tools")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
+    if name in _LAZY_SUBMODULES or importlib.util.find_spec(f"stowflow.{name}") is not None:
         module = importlib.import_module(f"stowflow.{name}")
         globals()[name] = module
         return module
+    if not name.startswith("__"):
+        # The TF1 namespace: ``import stowflow as tf; tf.placeholder(...)``.
+        api = importlib.import_module("stowflow._v1")
+        if hasattr(api, name):
+            return getattr(api, name)
     raise AttributeError(f"module 'stowflow' has no attribute {name!r}")
 
 

@@ -197,7 +197,9 @@ def _set_typed(proto: Any, dtype: DType, flat: np.ndarray) -> None:
     elif name == "string":
         proto.string_val.extend(flat.tolist())
     else:
-        getattr(proto, field).extend(flat.astype(np.int64 if field == "int_val" else None).tolist())
+        getattr(proto, field).extend(
+            (flat.astype(np.int64) if field == "int_val" else flat).tolist()
+        )
 
 
 def make_ndarray(proto: Any) -> np.ndarray:

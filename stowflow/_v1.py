@@ -1,0 +1,395 @@
+"""The TF1 API surface (``tf.*`` as ``tf.compat.v1`` spells it), built from stowflow parts.
+
+``import stowflow as tf`` and ``python -m stowflow.tf1`` both expose these names.
+"""
+
+from __future__ import annotations
+
+import logging as _logging
+import types as _types
+from typing import Any
+
+from stowflow import checkpoint as _ckpt
+from stowflow import dtypes as _dtypes
+from stowflow import errors, gfile
+from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
+    DType,
+    as_dtype,
+    bfloat16,
+    bool,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    qint8,
+    qint16,
+    qint32,
+    quint8,
+    quint16,
+    resource,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    variant,
+)
+from stowflow.graph import array_ops as _array
+from stowflow.graph import graph_util
+from stowflow.graph import initializers as _init
+from stowflow.graph import math_ops as _math
+from stowflow.graph import variables as _vars
+from stowflow.graph.builder import constant, convert_to_tensor  # noqa: F401
+from stowflow.graph.core import (  # noqa: F401
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from stowflow.graph.importer import import_graph_def  # noqa: F401
+from stowflow.graph.session import InteractiveSession, Session, get_default_session  # noqa: F401
+from stowflow.graph.shape import TensorShape  # noqa: F401
+from stowflow.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
+from stowflow.proto.example_pb2 import Example, SequenceExample  # noqa: F401
+from stowflow.proto.graph_pb2 import GraphDef  # noqa: F401
+from stowflow.proto.meta_graph_pb2 import MetaGraphDef  # noqa: F401
+from stowflow.proto.node_def_pb2 import NodeDef  # noqa: F401
+from stowflow.proto.saver_pb2 import SaverDef  # noqa: F401
+from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
+from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
+from stowflow.train import moving_averages as _ema
+from stowflow.train import saver as _saver
+
+__version__ = "2.21.0"
+VERSION = __version__
+GRAPH_DEF_VERSION = 2474
+
+
+def _module(name: str, **members: Any) -> _types.ModuleType:
+    module = _types.ModuleType(name)
+    module.__dict__.update(members)
+    return module
+
+
+# -- core ops -------------------------------------------------------------------------------------
+placeholder = _array.placeholder
+placeholder_with_default = _array.placeholder_with_default
+identity = _array.identity
+stop_gradient = _array.stop_gradient
+no_op = _array.no_op
+group = _array.group
+reshape = _array.reshape
+shape = _array.shape
+size = _array.size
+rank = _array.rank
+zeros = _array.zeros
+ones = _array.ones
+fill = _array.fill
+zeros_like = _array.zeros_like
+ones_like = _array.ones_like
+concat = _array.concat
+stack = _array.stack
+unstack = _array.unstack
+transpose = _array.transpose
+expand_dims = _array.expand_dims
+squeeze = _array.squeeze
+slice = _array.slice  # noqa: A001
+gather = _array.gather
+tile = _array.tile
+range = _array.range  # noqa: A001
+where = _array.where
+where_v2 = _array.where_v2
+
+add = _math.add
+subtract = _math.subtract
+sub = _math.subtract
+multiply = _math.multiply
+mul = _math.multiply
+divide = _math.divide
+div = _math.div
+realdiv = _math.realdiv
+truediv = _math.divide
+floordiv = _math.floordiv
+floormod = _math.floormod
+mod = _math.floormod
+pow = _math.pow  # noqa: A001
+maximum = _math.maximum
+minimum = _math.minimum
+equal = _math.equal
+not_equal = _math.not_equal
+less = _math.less
+less_equal = _math.less_equal
+greater = _math.greater
+greater_equal = _math.greater_equal
+logical_and = _math.logical_and
+logical_or = _math.logical_or
+logical_not = _math.logical_not
+negative = _math.negative
+abs = _math.abs  # noqa: A001
+square = _math.square
+sqrt = _math.sqrt
+rsqrt = _math.rsqrt
+exp = _math.exp
+log = _math.log
+floor = _math.floor
+sigmoid = _math.sigmoid
+tanh = _math.tanh
+cast = _math.cast
+to_float = _math.to_float
+matmul = _math.matmul
+add_n = _math.add_n
+reduce_sum = _math.reduce_sum
+reduce_mean = _math.reduce_mean
+reduce_max = _math.reduce_max
+reduce_min = _math.reduce_min
+reduce_prod = _math.reduce_prod
+argmax = _math.argmax
+argmin = _math.argmin
+
+# -- variables ------------------------------------------------------------------------------------
+Variable = _vars.Variable
+VariableScope = _vars.VariableScope
+AUTO_REUSE = _vars.AUTO_REUSE
+get_variable = _vars.get_variable
+variable_scope = _vars.variable_scope
+get_variable_scope = _vars.get_variable_scope
+assign = _vars.assign
+global_variables = _vars.global_variables
+all_variables = _vars.all_variables
+trainable_variables = _vars.trainable_variables
+local_variables = _vars.local_variables
+moving_average_variables = _vars.moving_average_variables
+global_variables_initializer = _vars.global_variables_initializer
+local_variables_initializer = _vars.local_variables_initializer
+initialize_all_variables = _vars.initialize_all_variables
+variables_initializer = _vars.variables_initializer
+is_variable_initialized = _vars.is_variable_initialized
+report_uninitialized_variables = _vars.report_uninitialized_variables
+
+zeros_initializer = _init.zeros_initializer
+ones_initializer = _init.ones_initializer
+constant_initializer = _init.constant_initializer
+random_uniform_initializer = _init.random_uniform_initializer
+random_normal_initializer = _init.random_normal_initializer
+truncated_normal_initializer = _init.truncated_normal_initializer
+variance_scaling_initializer = _init.variance_scaling_initializer
+glorot_uniform_initializer = _init.glorot_uniform_initializer
+glorot_normal_initializer = _init.glorot_normal_initializer
+random_uniform = _init.random_uniform
+random_normal = _init.random_normal
+truncated_normal = _init.truncated_normal
+initializers = _module(
+    "initializers",
+    zeros=_init.Zeros,
+    ones=_init.Ones,
+    constant=_init.Constant,
+    random_uniform=_init.RandomUniform,
+    random_normal=_init.RandomNormal,
+    truncated_normal=_init.TruncatedNormal,
+    variance_scaling=_init.VarianceScaling,
+    glorot_uniform=_init.GlorotUniform,
+    glorot_normal=_init.GlorotNormal,
+    global_variables=global_variables_initializer,
+    local_variables=local_variables_initializer,
+    variables=variables_initializer,
+)
+
+
+def get_seed(op_seed: Any) -> tuple[int, int]:
+    """``tf.get_seed``."""
+    return _init.get_seed(op_seed)
+
+
+def set_random_seed(seed: int) -> None:
+    """Sets the default graph's random seed (``tf.set_random_seed``)."""
+    get_default_graph().seed = seed
+
+
+def control_dependencies(control_inputs: Any) -> Any:
+    """``tf.control_dependencies`` on the default graph."""
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name: Any) -> Any:
+    """``tf.device`` on the default graph."""
+    return get_default_graph().device(device_name)
+
+
+def colocate_with(op: Any, ignore_existing: bool = False) -> Any:
+    """``tf.colocate_with`` on the default graph."""
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    """``tf.add_to_collection``."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: Any, value: Any) -> None:
+    """``tf.add_to_collections``."""
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    """``tf.get_collection``."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list[Any]:
+    """``tf.get_collection_ref``."""
+    return get_default_graph().get_collection_ref(key)
+
+
+def disable_v2_behavior() -> None:
+    """No-op: stowflow always behaves as TF1 graph mode."""
+
+
+def disable_eager_execution() -> None:
+    """No-op: stowflow always runs graphs."""
+
+
+def enable_eager_execution(*_: Any, **__: Any) -> None:
+    """Unsupported in stowflow (graph mode only).
+
+    Raises:
+        NotImplementedError: always.
+    """
+    raise NotImplementedError("stowflow runs TF1 graph mode only; eager execution is absent")
+
+
+def executing_eagerly() -> bool:
+    """Always False."""
+    return False
+
+
+class ConfigProto:
+    """Accepted for compatibility; session options are ignored."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+        self.gpu_options = GPUOptions()
+
+
+class GPUOptions:
+    """Accepted for compatibility; there are no GPUs."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.allow_growth = False
+        self.__dict__.update(kwargs)
+
+
+class RunOptions:
+    """Accepted for compatibility."""
+
+    FULL_TRACE = 3
+    NO_TRACE = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+
+
+class RunMetadata:
+    """Accepted for compatibility."""
+
+
+# -- namespaces -----------------------------------------------------------------------------------
+nn = _module(
+    "nn",
+    relu=_math.relu,
+    relu6=_math.relu6,
+    elu=_math.elu,
+    sigmoid=_math.sigmoid,
+    tanh=_math.tanh,
+    softmax=_math.softmax,
+    log_softmax=_math.log_softmax,
+    bias_add=_math.bias_add,
+)
+math = _module(
+    "math",
+    add=add,
+    subtract=subtract,
+    multiply=multiply,
+    divide=divide,
+    maximum=maximum,
+    minimum=minimum,
+    equal=equal,
+    not_equal=not_equal,
+    less=less,
+    less_equal=less_equal,
+    greater=greater,
+    greater_equal=greater_equal,
+    logical_and=logical_and,
+    logical_or=logical_or,
+    logical_not=logical_not,
+    negative=negative,
+    abs=abs,
+    square=square,
+    sqrt=sqrt,
+    rsqrt=rsqrt,
+    exp=exp,
+    log=log,
+    floor=floor,
+    sigmoid=sigmoid,
+    tanh=tanh,
+    reduce_sum=reduce_sum,
+    reduce_mean=reduce_mean,
+    reduce_max=reduce_max,
+    reduce_min=reduce_min,
+    reduce_prod=reduce_prod,
+    argmax=argmax,
+    argmin=argmin,
+    add_n=add_n,
+    pow=pow,
+    floordiv=floordiv,
+    floormod=floormod,
+    truediv=divide,
+    realdiv=realdiv,
+)
+train = _module(
+    "train",
+    Saver=_saver.Saver,
+    import_meta_graph=_saver.import_meta_graph,
+    export_meta_graph=_saver.export_meta_graph,
+    latest_checkpoint=_ckpt.latest_checkpoint,
+    get_checkpoint_state=_ckpt.get_checkpoint_state,
+    update_checkpoint_state=_ckpt.update_checkpoint_state,
+    checkpoint_exists=_ckpt.checkpoint_exists,
+    NewCheckpointReader=_ckpt.Reader,
+    load_checkpoint=_ckpt.Reader,
+    list_variables=_ckpt.list_variables,
+    load_variable=lambda ckpt_dir_or_file, name: _ckpt.Reader(ckpt_dir_or_file).get_tensor(
+        name[:-2] if name.endswith(":0") else name
+    ),
+    ExponentialMovingAverage=_ema.ExponentialMovingAverage,
+    SaverDef=SaverDef,
+)
+errors_module = errors
+graph_util_module = graph_util
+dtypes = _dtypes
+logging = _module(
+    "logging",
+    DEBUG=10,
+    INFO=20,
+    WARN=30,
+    WARNING=30,
+    ERROR=40,
+    FATAL=50,
+    set_verbosity=lambda level: _logging.getLogger("tensorflow").setLevel(level),
+    get_verbosity=lambda: _logging.getLogger("tensorflow").getEffectiveLevel(),
+    info=_logging.getLogger("tensorflow").info,
+    warning=_logging.getLogger("tensorflow").warning,
+    warn=_logging.getLogger("tensorflow").warning,
+    error=_logging.getLogger("tensorflow").error,
+    debug=_logging.getLogger("tensorflow").debug,
+)
+io = _module("io", gfile=gfile, write_graph=None)

@@ -1,0 +1,1 @@
+"""TF1 graph runtime: Graph, Operation, Tensor, Session, variables, NumPy kernels."""

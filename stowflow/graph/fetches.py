@@ -1,0 +1,60 @@
+"""Flattening of ``Session.run`` fetch structures and rebuilding of their results.
+
+Supports a single element, lists, tuples, namedtuples, dicts and any nesting of them;
+elements are Tensors, Operations, Variables or names (``"x:0"``, ``"init"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stowflow.graph.core import Graph, Operation, Tensor
+
+
+def _is_namedtuple(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(value, "_fields")
+
+
+def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Callable[[list], Any]]:
+    """Returns the flat element list and a function mapping their values to the structure.
+
+    Raises:
+        TypeError: for a fetch of an unsupported type (e.g. None), with TF's message.
+    """
+    flat: list[Tensor | Operation] = []
+
+    def walk(item: Any) -> Callable[[list], Any]:
+        if item is None:
+            raise TypeError(f"Fetch argument {item!r} has invalid type {type(item)!r}")
+        if isinstance(item, dict):
+            keys = list(item)
+            subs = [walk(item[k]) for k in keys]
+            kind = type(item)
+            return lambda values: kind((k, s(values)) for k, s in zip(keys, subs, strict=True))
+        if _is_namedtuple(item):
+            subs = [walk(v) for v in item]
+            return lambda values: type(item)(*[s(values) for s in subs])
+        if isinstance(item, list | tuple):
+            subs = [walk(v) for v in item]
+            kind = type(item)
+            return lambda values: kind(s(values) for s in subs)
+        try:
+            element = graph.as_graph_element(item, allow_tensor=True, allow_operation=True)
+        except TypeError as e:
+            raise TypeError(
+                f"Fetch argument {item!r} has invalid type {type(item)!r}, must be a string or "
+                f"Tensor. ({e})"
+            ) from None
+        except (KeyError, ValueError) as e:
+            raise type(e)(
+                f"Fetch argument {item!r} cannot be interpreted as a Tensor. ({e})"
+            ) from None
+        index = len(flat)
+        flat.append(element)
+        if isinstance(element, Operation):
+            return lambda values: None
+        return lambda values: values[index]
+
+    rebuild = walk(fetches)
+    return flat, rebuild

@@ -1,0 +1,318 @@
+"""Math op constructors (``tf.add``, ``tf.matmul``, reductions...) and Tensor operators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stowflow import dtypes
+from stowflow.graph.builder import apply_op, convert_to_tensor
+from stowflow.graph.core import Tensor, get_default_graph
+
+
+def _op1(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any] | None, name: Any) -> Any:
+    result = apply_op(op_type, inputs, attrs, name=name)
+    assert isinstance(result, list)
+    return result[0]
+
+
+def _binary(op_type: str, default_name: str) -> Callable[..., Tensor]:
+    def op(x: Any, y: Any, name: str | None = None) -> Tensor:
+        graph = get_default_graph()
+        with graph.name_scope(name or default_name) as scope:
+            x_t = convert_to_tensor(x, name="x")
+            y_t = convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
+            return _op1(op_type, {"x": x_t, "y": y_t}, None, scope)
+
+    op.__name__ = default_name
+    op.__doc__ = f"Element-wise ``{op_type}`` with broadcasting (``tf.{default_name}``)."
+    return op
+
+
+def _unary(op_type: str, default_name: str) -> Callable[..., Tensor]:
+    def op(x: Any, name: str | None = None) -> Tensor:
+        return _op1(op_type, {"x": x}, None, name or op_type)
+
+    op.__name__ = default_name
+    op.__doc__ = f"Element-wise ``{op_type}`` (``tf.{default_name}``)."
+    return op
+
+
+add = _binary("AddV2", "Add")
+subtract = _binary("Sub", "Sub")
+multiply = _binary("Mul", "Mul")
+realdiv = _binary("RealDiv", "RealDiv")
+floordiv = _binary("FloorDiv", "floordiv")
+floormod = _binary("FloorMod", "FloorMod")
+pow = _binary("Pow", "Pow")  # noqa: A001 - TF's name
+maximum = _binary("Maximum", "Maximum")
+minimum = _binary("Minimum", "Minimum")
+equal = _binary("Equal", "Equal")
+not_equal = _binary("NotEqual", "NotEqual")
+less = _binary("Less", "Less")
+less_equal = _binary("LessEqual", "LessEqual")
+greater = _binary("Greater", "Greater")
+greater_equal = _binary("GreaterEqual", "GreaterEqual")
+logical_and = _binary("LogicalAnd", "LogicalAnd")
+logical_or = _binary("LogicalOr", "LogicalOr")
+
+negative = _unary("Neg", "negative")
+abs = _unary("Abs", "abs")  # noqa: A001 - TF's name
+square = _unary("Square", "square")
+sqrt = _unary("Sqrt", "sqrt")
+rsqrt = _unary("Rsqrt", "rsqrt")
+exp = _unary("Exp", "exp")
+log = _unary("Log", "log")
+floor = _unary("Floor", "floor")
+sigmoid = _unary("Sigmoid", "sigmoid")
+tanh = _unary("Tanh", "tanh")
+logical_not = _unary("LogicalNot", "logical_not")
+
+
+def _features_op(op_type: str) -> Callable[..., Tensor]:
+    def op(features: Any, name: str | None = None) -> Tensor:
+        return _op1(op_type, {"features": features}, None, name or op_type)
+
+    op.__doc__ = f"``{op_type}`` activation."
+    return op
+
+
+relu = _features_op("Relu")
+relu6 = _features_op("Relu6")
+elu = _features_op("Elu")
+
+
+def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
+    """Softmax over the last axis (``tf.nn.softmax``)."""
+    return _op1("Softmax", {"logits": logits}, None, name or "Softmax")
+
+
+def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
+    """Log-softmax over the last axis (``tf.nn.log_softmax``)."""
+    return _op1("LogSoftmax", {"logits": logits}, None, name or "LogSoftmax")
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y`` with Python 3 semantics: ints are cast to float first (``tf.divide``)."""
+    return _truediv(x, y, name or "truediv")
+
+
+def _truediv(x: Any, y: Any, name: str) -> Tensor:
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        x_t = convert_to_tensor(x, name="x")
+        y_t = convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
+        base = x_t.dtype.base_dtype
+        if base.is_integer:
+            target = dtypes.float64 if base.size > 2 else dtypes.float32
+            x_t = cast(x_t, target)
+            y_t = cast(y_t, target)
+        return _op1("RealDiv", {"x": x_t, "y": y_t}, None, scope)
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TF1 ``tf.div``: C-style for ints (``Div`` op)."""
+    return _op1("Div", {"x": x, "y": convert_to_tensor(y, dtype=_base(x))}, None, name or "div")
+
+
+def _base(x: Any) -> Any:
+    return convert_to_tensor(x).dtype.base_dtype
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """Casts to ``dtype`` (a no-op returning ``x`` if it already has that type)."""
+    tensor = convert_to_tensor(x)
+    target = dtypes.as_dtype(dtype).base_dtype
+    if tensor.dtype.base_dtype == target:
+        return tensor
+    with get_default_graph().name_scope(name or "Cast") as scope:
+        return _op1("Cast", {"x": tensor}, {"DstT": target, "Truncate": False}, scope)
+
+
+def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    """``tf.to_float`` (deprecated TF1 alias of cast to float32)."""
+    return cast(x, dtypes.float32, name=name)
+
+
+def matmul(
+    a: Any,
+    b: Any,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    adjoint_a: bool = False,
+    adjoint_b: bool = False,
+    name: str | None = None,
+    **_: Any,
+) -> Tensor:
+    """Matrix product (``tf.matmul``); rank > 2 uses ``BatchMatMulV2``."""
+    graph = get_default_graph()
+    with graph.name_scope(name or "MatMul") as scope:
+        a_t = convert_to_tensor(a, name="a")
+        b_t = convert_to_tensor(b, dtype=a_t.dtype.base_dtype, name="b")
+        ranks = (a_t.shape.ndims, b_t.shape.ndims)
+        if ranks[0] == 2 and ranks[1] == 2 or None in ranks:
+            return _op1(
+                "MatMul",
+                {"a": a_t, "b": b_t},
+                {"transpose_a": transpose_a or adjoint_a, "transpose_b": transpose_b or adjoint_b},
+                scope,
+            )
+        return _op1(
+            "BatchMatMulV2",
+            {"x": a_t, "y": b_t},
+            {"adj_x": transpose_a or adjoint_a, "adj_y": transpose_b or adjoint_b},
+            scope,
+        )
+
+
+def bias_add(
+    value: Any, bias: Any, data_format: str | None = None, name: str | None = None
+) -> Tensor:
+    """Adds a 1-D bias to the last (or channel) dimension (``tf.nn.bias_add``)."""
+    with get_default_graph().name_scope(name or "BiasAdd") as scope:
+        value_t = convert_to_tensor(value, name="input")
+        bias_t = convert_to_tensor(bias, dtype=value_t.dtype.base_dtype, name="bias")
+        return _op1(
+            "BiasAdd",
+            {"value": value_t, "bias": bias_t},
+            {"data_format": data_format or "NHWC"},
+            scope,
+        )
+
+
+def add_n(inputs: list[Any], name: str | None = None) -> Tensor:
+    """Sums a list of same-shaped tensors (``tf.add_n``)."""
+    if len(inputs) == 1:
+        return convert_to_tensor(inputs[0])
+    return _op1("AddN", {"inputs": list(inputs)}, None, name or "AddN")
+
+
+def _reduction(op_type: str, default_name: str) -> Callable[..., Tensor]:
+    def op(
+        input_tensor: Any,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        name: str | None = None,
+        reduction_indices: Any = None,
+        keep_dims: bool | None = None,
+    ) -> Tensor:
+        graph = get_default_graph()
+        keep = bool(keepdims if keepdims is not None else keep_dims)
+        axis = axis if axis is not None else reduction_indices
+        with graph.name_scope(name or default_name) as scope:
+            x = convert_to_tensor(input_tensor)
+            if axis is None:
+                rank = x.shape.ndims
+                if rank is None:
+                    from stowflow.graph import array_ops
+
+                    axes: Any = array_ops.range(0, array_ops.rank(x))
+                else:
+                    axes = convert_to_tensor(list(range(rank)), dtype=dtypes.int32, name="Const")
+            else:
+                axes = convert_to_tensor(axis, dtype=dtypes.int32, name="Const")
+            return _op1(
+                op_type, {"input": x, "reduction_indices": axes}, {"keep_dims": keep}, scope
+            )
+
+    op.__name__ = default_name
+    op.__doc__ = f"``tf.{default_name}``: ``{op_type}`` over ``axis`` (all axes if None)."
+    return op
+
+
+reduce_sum = _reduction("Sum", "Sum")
+reduce_mean = _reduction("Mean", "Mean")
+reduce_max = _reduction("Max", "Max")
+reduce_min = _reduction("Min", "Min")
+reduce_prod = _reduction("Prod", "Prod")
+
+
+def argmax(
+    input: Any,
+    axis: Any = None,
+    name: str | None = None,
+    dimension: Any = None,  # noqa: A002
+    output_type: Any = dtypes.int64,
+) -> Tensor:
+    """Index of the largest value along ``axis`` (default 0)."""
+    axis = 0 if axis is None and dimension is None else (axis if axis is not None else dimension)
+    return _op1(
+        "ArgMax",
+        {"input": input, "dimension": convert_to_tensor(axis, dtype=dtypes.int32)},
+        {"output_type": output_type},
+        name or "ArgMax",
+    )
+
+
+def argmin(
+    input: Any,
+    axis: Any = None,
+    name: str | None = None,
+    dimension: Any = None,  # noqa: A002
+    output_type: Any = dtypes.int64,
+) -> Tensor:
+    """Index of the smallest value along ``axis`` (default 0)."""
+    axis = 0 if axis is None and dimension is None else (axis if axis is not None else dimension)
+    return _op1(
+        "ArgMin",
+        {"input": input, "dimension": convert_to_tensor(axis, dtype=dtypes.int32)},
+        {"output_type": output_type},
+        name or "ArgMin",
+    )
+
+
+def _reverse(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    return lambda self, other: fn(convert_to_tensor(other, dtype=self.dtype.base_dtype), self)
+
+
+def _named(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    return lambda self, other: fn(self, other, name=name)
+
+
+def _getitem(tensor: Tensor, key: Any) -> Tensor:
+    from stowflow.graph import array_ops
+
+    return array_ops.strided_slice_from_key(tensor, key)
+
+
+OPERATORS: dict[str, Callable[..., Tensor]] = {
+    "__add__": _named(add, "add"),
+    "__radd__": lambda s, o: add(convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="add"),
+    "__sub__": _named(subtract, "sub"),
+    "__rsub__": lambda s, o: subtract(
+        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="sub"
+    ),
+    "__mul__": _named(multiply, "mul"),
+    "__rmul__": lambda s, o: multiply(
+        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="mul"
+    ),
+    "__truediv__": lambda s, o: _truediv(s, o, "truediv"),
+    "__rtruediv__": lambda s, o: _truediv(
+        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, "truediv"
+    ),
+    "__floordiv__": _named(floordiv, "floordiv"),
+    "__rfloordiv__": lambda s, o: floordiv(
+        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="floordiv"
+    ),
+    "__mod__": _named(floormod, "mod"),
+    "__rmod__": lambda s, o: floormod(
+        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="mod"
+    ),
+    "__pow__": _named(pow, "pow"),
+    "__rpow__": lambda s, o: pow(convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="pow"),
+    "__matmul__": lambda s, o: matmul(s, o),
+    "__rmatmul__": lambda s, o: matmul(o, s),
+    "__neg__": lambda s: negative(s, name="Neg"),
+    "__abs__": lambda s: abs(s, name="Abs"),
+    "__lt__": _named(less, "Less"),
+    "__le__": _named(less_equal, "LessEqual"),
+    "__gt__": _named(greater, "Greater"),
+    "__ge__": _named(greater_equal, "GreaterEqual"),
+    "__and__": _named(logical_and, "LogicalAnd"),
+    "__rand__": lambda s, o: logical_and(o, s, name="LogicalAnd"),
+    "__or__": _named(logical_or, "LogicalOr"),
+    "__ror__": lambda s, o: logical_or(o, s, name="LogicalOr"),
+    "__xor__": lambda s, o: logical_and(logical_or(s, o), logical_not(logical_and(s, o))),
+    "__invert__": lambda s: logical_not(s, name="LogicalNot"),
+    "__getitem__": _getitem,
+}

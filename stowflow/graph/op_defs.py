@@ -1,0 +1,48 @@
+"""The OpDefs stowflow knows, loaded from ``op_defs.binarypb`` (see scripts/gen_op_defs.py)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from stowflow.errors import NotFoundError
+from stowflow.proto import op_def_pb2
+
+_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "op_defs.binarypb")
+
+
+@functools.cache
+def _registry() -> dict[str, Any]:
+    ops = op_def_pb2.OpList()
+    with open(_PATH, "rb") as f:
+        ops.ParseFromString(f.read())
+    return {op.name: op for op in ops.op}
+
+
+def get(op_type: str, node_name: str | None = None) -> Any:
+    """The OpDef of ``op_type``.
+
+    Raises:
+        NotFoundError: naming the op type (and node) when stowflow does not know it.
+    """
+    found = _registry().get(op_type)
+    if found is None:
+        where = f" (node {node_name})" if node_name else ""
+        raise NotFoundError(
+            None,
+            None,
+            f"Op type not registered '{op_type}'{where}: stowflow does not implement "
+            "this op. Supported op types are listed in stowflow/graph/op_list.txt.",
+        )
+    return found
+
+
+def known(op_type: str) -> bool:
+    """True if stowflow has the OpDef of ``op_type``."""
+    return op_type in _registry()
+
+
+def all_op_types() -> list[str]:
+    """Every known op type, sorted."""
+    return sorted(_registry())

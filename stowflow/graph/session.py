@@ -1,0 +1,300 @@
+"""``Session``: runs the part of a graph that the fetches need, with NumPy kernels.
+
+Variable values live in the Session (each Session has its own state, as in TF). Kernels
+are pure functions; this module adds what needs context: feeds, variable storage,
+per-op random state, and the failing node's name in error messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from stowflow import dtypes, errors
+from stowflow.graph import fetches as fetch_lib
+from stowflow.graph.core import Graph, Operation, Tensor, get_default_graph
+from stowflow.graph.kernels import get_kernel
+from stowflow.graph.kernels.random_kernels import RngState
+from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
+
+RANDOM_OPS = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal"})
+
+_default_session_stack: list[Any] = []
+_local = threading.local()
+
+
+def get_default_session() -> Any:
+    """The innermost default session, or None."""
+    return _default_session_stack[-1] if _default_session_stack else None
+
+
+def run_with_default(element: Any, feed_dict: Any, session: Any, kind: str, verb: str) -> Any:
+    """``Tensor.eval`` / ``Operation.run`` through ``session`` or the default one.
+
+    Raises:
+        ValueError: with TF's message when there is no default session.
+    """
+    sess = session or get_default_session()
+    if sess is None:
+        raise ValueError(
+            f"Cannot evaluate {kind} using `{verb}()`: No default session is registered. Use "
+            f"`with sess.as_default()` or pass an explicit session to `{verb}(session=sess)`"
+        )
+    graph_element = (
+        element._as_graph_element() if hasattr(element, "_as_graph_element") else element
+    )
+    if getattr(graph_element, "graph", sess.graph) is not sess.graph:
+        raise ValueError(
+            f"Cannot use the given session to evaluate {kind}: the {kind}'s graph is different "
+            "from the session's graph."
+        )
+    return sess.run(element, feed_dict)
+
+
+def _graph_error_message(op: Operation, message: str) -> str:
+    return (
+        f"Graph execution error:\n\nDetected at node '{op.name}' defined at (most recent call "
+        f"last):\nNode: '{op.name}'\n{message}\n\t [[{{{{node {op.name}}}}}]]"
+    )
+
+
+def _as_fetch_value(value: Any) -> Any:
+    """0-d results come back as NumPy scalars (bytes for strings), as TF returns them."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value[()]
+    return value
+
+
+class Session:
+    """A TF1 session (``tf.Session``).
+
+    Args:
+        target: ignored (in-process only).
+        graph: the graph to run (default: the current default graph).
+        config: a ConfigProto-like object; accepted and ignored.
+    """
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        self._graph = graph if graph is not None else get_default_graph()
+        self._config = config
+        self._closed = False
+        self._state = SessionState()
+        self._context_stack: list[Any] = []
+
+    @property
+    def graph(self) -> Graph:
+        """The session's graph."""
+        return self._graph
+
+    @property
+    def graph_def(self) -> Any:
+        """A GraphDef of the session's graph."""
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self) -> str:
+        """The target ("" for in-process)."""
+        return ""
+
+    # -- context management ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Session]:
+        """Makes this the default session for ``eval``/``run``."""
+        _default_session_stack.append(self)
+        try:
+            yield self
+        finally:
+            _default_session_stack.remove(self)
+
+    def __enter__(self) -> Session:
+        stack = contextlib.ExitStack()
+        stack.enter_context(self._graph.as_default())
+        stack.enter_context(self.as_default())
+        self._context_stack.append(stack)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context_stack.pop().close()
+        self.close()
+
+    def close(self) -> None:
+        """Releases the session's state; later runs raise RuntimeError."""
+        self._closed = True
+
+    # -- running --------------------------------------------------------------------------------
+
+    def run(
+        self, fetches: Any, feed_dict: Any = None, options: Any = None, run_metadata: Any = None
+    ) -> Any:
+        """Runs the ops needed for ``fetches`` and returns their values in the same structure.
+
+        Raises:
+            RuntimeError: if the session is closed.
+            TypeError / ValueError: for bad fetches or feeds (TF's messages).
+            errors.OpError: from a kernel, naming the node.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat, rebuild = fetch_lib.flatten(fetches, self._graph)
+        feeds = self._prepare_feeds(feed_dict)
+        values = self._execute(flat, feeds)
+        return rebuild([_as_fetch_value(v) if v is not None else None for v in values])
+
+    def _prepare_feeds(self, feed_dict: Any) -> dict[Tensor, Any]:
+        feeds: dict[Tensor, Any] = {}
+        for key, value in (feed_dict or {}).items():
+            keys = key if isinstance(key, tuple) and not hasattr(key, "_fields") else (key,)
+            for k in keys:
+                try:
+                    tensor = self._graph.as_graph_element(
+                        k, allow_tensor=True, allow_operation=False
+                    )
+                except (KeyError, ValueError, TypeError) as e:
+                    raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+                if hasattr(k, "_as_tensor"):
+                    tensor = k._as_tensor()
+                assert isinstance(tensor, Tensor)
+                feeds[tensor] = self._convert_feed(tensor, value)
+        return feeds
+
+    @staticmethod
+    def _convert_feed(tensor: Tensor, value: Any) -> np.ndarray:
+        base = tensor.dtype.base_dtype
+        if isinstance(value, Tensor):
+            raise TypeError(
+                "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
+                "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles."
+            )
+        if base == dtypes.string:
+            array = np.asarray(value, dtype=object)
+            array = (
+                np.vectorize(lambda s: s.encode() if isinstance(s, str) else s, otypes=[object])(
+                    array
+                )
+                if array.size
+                else array
+            )
+        else:
+            try:
+                array = np.asarray(value, dtype=base.as_numpy_dtype)
+            except (TypeError, ValueError) as e:
+                raise ValueError(
+                    f"Cannot feed value {value!r} for Tensor {tensor.name!r}: {e}"
+                ) from None
+        if not tensor.shape.is_compatible_with(array.shape):
+            raise ValueError(
+                f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, which has "
+                f"shape {tensor.shape}"
+            )
+        return array
+
+    def _execute(self, flat: list[Tensor | Operation], feeds: dict[Tensor, Any]) -> list[Any]:
+        targets = [e.op if isinstance(e, Tensor) else e for e in flat]
+        order = _schedule(targets, feeds)
+        values: dict[Tensor, Any] = dict(feeds)
+        for op in order:
+            self._run_op(op, values)
+        out = []
+        for element in flat:
+            if isinstance(element, Operation):
+                out.append(None)
+            else:
+                out.append(self._state.deref(values[element], element))
+        return out
+
+    def _run_op(self, op: Operation, values: dict[Tensor, Any]) -> None:
+        if all(t in values for t in op._outputs) and op._outputs:
+            return
+        inputs = [values[t] for t in op._inputs]
+        try:
+            stateful = STATEFUL_KERNELS.get(op.type)
+            if stateful is not None:
+                outputs = stateful(self._state, op, inputs)
+            else:
+                inputs = [self._state.deref(v, t) for v, t in zip(inputs, op._inputs, strict=True)]
+                attrs = _decoded_attrs(op)
+                if op.type in RANDOM_OPS:
+                    attrs = {
+                        **attrs,
+                        "_rng_state": self._state.per_op.setdefault(op.name, RngState()),
+                    }
+                outputs = get_kernel(op.type)(_group_inputs(op, inputs), attrs)
+        except errors.OpError as e:
+            raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
+        for tensor, value in zip(op._outputs, outputs, strict=False):
+            if tensor not in values:
+                values[tensor] = value
+
+
+def _decoded_attrs(op: Operation) -> dict[str, Any]:
+    cache = op.__dict__.get("_decoded_attrs")
+    if cache is None:
+        cache = {k: op.get_attr(k) for k in op._attrs if not k.startswith("_")}
+        op.__dict__["_decoded_attrs"] = cache
+    return cache
+
+
+def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
+    """Regroups flat input values into one entry per OpDef input arg (lists for list args)."""
+    op_def = op.op_def
+    if op_def is None:
+        return flat
+    grouped: list[Any] = []
+    pos = 0
+    attrs = op._attrs
+    for arg in op_def.input_arg:
+        if arg.number_attr:
+            count = attrs[arg.number_attr].i
+        elif arg.type_list_attr:
+            count = len(attrs[arg.type_list_attr].list.type)
+        else:
+            grouped.append(flat[pos])
+            pos += 1
+            continue
+        grouped.append(flat[pos : pos + count])
+        pos += count
+    return grouped
+
+
+def _schedule(targets: list[Operation], feeds: dict[Tensor, Any]) -> list[Operation]:
+    """Ops needed for ``targets`` in dependency order, not looking past fed tensors."""
+    order: list[Operation] = []
+    state: dict[Operation, int] = {}  # 1 = visiting, 2 = done
+    for root in targets:
+        stack: list[tuple[Operation, bool]] = [(root, False)]
+        while stack:
+            op, expanded = stack.pop()
+            if expanded:
+                state[op] = 2
+                order.append(op)
+                continue
+            if state.get(op):
+                continue
+            state[op] = 1
+            stack.append((op, True))
+            deps = [c for c in op._control_inputs]
+            deps += [t.op for t in op._inputs if t not in feeds]
+            for dep in reversed(deps):
+                if not state.get(dep):
+                    stack.append((dep, False))
+    return order
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default on construction."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        super().__init__(target, graph, config)
+        self._default_cm = self.as_default()
+        self._default_cm.__enter__()
+
+    def close(self) -> None:
+        """Closes and uninstalls the session."""
+        if not self._closed:
+            self._default_cm.__exit__(None, None, None)
+        super().close()

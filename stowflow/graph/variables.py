@@ -1,0 +1,671 @@
+"""TF1 variables: ``tf.Variable`` (reference variables), ``tf.get_variable`` and scopes.
+
+A variable is four ops, named as TensorFlow names them: ``v`` (VariableV2), its
+initial value (``v/initial_value`` or ``v/Initializer/...``), ``v/Assign`` (the
+initializer) and ``v/read`` (the snapshot every reader uses).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from stowflow import _deprecation, dtypes
+from stowflow.graph import initializers as init_ops
+from stowflow.graph.builder import apply_op, convert_to_tensor
+from stowflow.graph.core import Graph, GraphKeys, Operation, Tensor, get_default_graph
+from stowflow.graph.shape import TensorShape, as_shape
+from stowflow.proto import variable_pb2
+
+logger = logging.getLogger("tensorflow")
+
+
+def _one(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any] | None, name: str) -> Tensor:
+    result = apply_op(op_type, inputs, attrs, name=name)
+    assert isinstance(result, list)
+    return result[0]
+
+
+class SaveSliceInfo:
+    """Where a partition sits inside its full variable (``Variable.SaveSliceInfo``)."""
+
+    def __init__(
+        self, full_name: str, full_shape: list[int], var_offset: list[int], var_shape: list[int]
+    ) -> None:
+        self.full_name = full_name
+        self.full_shape = list(full_shape)
+        self.var_offset = list(var_offset)
+        self.var_shape = list(var_shape)
+
+    @property
+    def spec(self) -> str:
+        """TF's shape-and-slice string, e.g. ``"5 2 0,3:0,2"``."""
+        dims = " ".join(str(d) for d in self.full_shape)
+        ext = ":".join(f"{o},{s}" for o, s in zip(self.var_offset, self.var_shape, strict=True))
+        return f"{dims} {ext}"
+
+    def to_proto(self) -> Any:
+        """A SaveSliceInfoDef."""
+        return variable_pb2.SaveSliceInfoDef(
+            full_name=self.full_name,
+            full_shape=self.full_shape,
+            var_offset=self.var_offset,
+            var_shape=self.var_shape,
+        )
+
+
+class Variable:
+    """A TF1 reference variable (``tf.Variable`` / ``RefVariable``).
+
+    Args:
+        initial_value: a value, Tensor, or callable returning one.
+        trainable: add to TRAINABLE_VARIABLES.
+        collections: collections to add to (default GLOBAL_VARIABLES).
+        validate_shape: require assignments to keep the shape.
+        name: the variable's op name (made unique).
+        dtype: convert the initial value to this type.
+    """
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        collections: list[str] | None = None,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        expected_shape: Any = None,
+        import_scope: str | None = None,
+        constraint: Any = None,
+        use_resource: Any = None,
+        synchronization: Any = None,
+        aggregation: Any = None,
+        shape: Any = None,
+        **_: Any,
+    ) -> None:
+        self._save_slice_info: SaveSliceInfo | None = None
+        self._trainable = trainable
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        graph = get_default_graph()
+        collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+            true_name = scope[:-1]
+            if callable(initial_value):
+                with graph.name_scope("Initializer"), graph.colocate_with(_LocName(true_name)):
+                    init_value = initial_value()
+                self._initial_value = convert_to_tensor(
+                    init_value, dtype=dtype, name="initial_value"
+                )
+            else:
+                self._initial_value = convert_to_tensor(
+                    initial_value, dtype=dtype, name="initial_value"
+                )
+            init_shape = as_shape(shape) if shape is not None else self._initial_value.shape
+            if validate_shape and not init_shape.is_fully_defined():
+                raise ValueError(
+                    f"initial_value must have a shape specified: {self._initial_value!r}"
+                )
+            base = self._initial_value.dtype.base_dtype
+            self._variable = _one(
+                "VariableV2",
+                {},
+                {
+                    "shape": init_shape if validate_shape else TensorShape(None),
+                    "dtype": base,
+                    "container": "",
+                    "shared_name": "",
+                },
+                name=scope,
+            )
+            self._variable._shape = init_shape if validate_shape else TensorShape(None)
+            with graph.colocate_with(self._variable.op):
+                self._initializer_op = _one(
+                    "Assign",
+                    {"ref": self._variable, "value": self._initial_value},
+                    {
+                        "validate_shape": validate_shape,
+                        "use_locking": True,
+                        "_has_manual_control_dependencies": True,
+                    },
+                    name="Assign",
+                ).op
+                self._initializer_op._outputs[0]._shape = self._variable.shape
+                self._snapshot = _one("Identity", {"input": self._variable}, None, name="read")
+                self._snapshot._shape = self._variable.shape
+        graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def: Any, import_scope: str | None) -> None:
+        graph = get_default_graph()
+
+        def scoped(name: str) -> str:
+            return f"{import_scope}/{name}" if import_scope else name
+
+        self._variable = graph.as_graph_element(scoped(variable_def.variable_name))
+        self._initializer_op = graph.as_graph_element(scoped(variable_def.initializer_name))
+        self._snapshot = graph.as_graph_element(scoped(variable_def.snapshot_name))
+        self._initial_value = (
+            graph.as_graph_element(scoped(variable_def.initial_value_name))
+            if variable_def.initial_value_name
+            else None
+        )
+        self._trainable = variable_def.trainable
+        if variable_def.HasField("save_slice_info_def"):
+            info = variable_def.save_slice_info_def
+            self._save_slice_info = SaveSliceInfo(
+                info.full_name, list(info.full_shape), list(info.var_offset), list(info.var_shape)
+            )
+
+    # -- properties -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """``"v:0"``."""
+        return self._variable.name
+
+    @property
+    def op(self) -> Operation:
+        """The VariableV2 op."""
+        return self._variable.op
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        """The reference dtype, e.g. ``float32_ref``."""
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        """The variable's static shape."""
+        return self._variable.shape
+
+    def get_shape(self) -> TensorShape:
+        """Same as :attr:`shape`."""
+        return self.shape
+
+    @property
+    def graph(self) -> Graph:
+        """The owning graph."""
+        return self._variable.graph
+
+    @property
+    def device(self) -> str:
+        """The variable op's device."""
+        return self._variable.device
+
+    @property
+    def initializer(self) -> Operation:
+        """The op that assigns the initial value."""
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor | None:
+        """The initial value tensor."""
+        return self._initial_value
+
+    @property
+    def trainable(self) -> bool:
+        """True if the variable is trainable."""
+        return self._trainable
+
+    def value(self) -> Tensor:
+        """The snapshot (``v/read``) every reader of the variable uses."""
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        """A fresh read of the variable (an Identity op)."""
+        return _one("Identity", {"input": self._variable}, None, name="read")
+
+    def _ref(self) -> Tensor:
+        return self._variable
+
+    def _as_tensor(self, as_ref: bool = False) -> Tensor:
+        return self._variable if as_ref else self._snapshot
+
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    def eval(self, session: Any = None) -> Any:
+        """The current value in ``session`` (or the default session)."""
+        from stowflow.graph import session as session_lib
+
+        return session_lib.run_with_default(self._snapshot, None, session, "variable", "eval")
+
+    def assign(
+        self,
+        value: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
+        """Assigns ``value``; returns the assigned reference tensor (or the op)."""
+        out = assign(self._variable, value, use_locking=use_locking, name=name)
+        return out if read_value else out.op
+
+    def assign_add(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
+        """Adds ``delta`` in place."""
+        out = _one(
+            "AssignAdd",
+            {"ref": self._variable, "value": delta},
+            {"use_locking": use_locking},
+            name or "AssignAdd",
+        )
+        return out if read_value else out.op
+
+    def assign_sub(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
+        """Subtracts ``delta`` in place."""
+        out = _one(
+            "AssignSub",
+            {"ref": self._variable, "value": delta},
+            {"use_locking": use_locking},
+            name or "AssignSub",
+        )
+        return out if read_value else out.op
+
+    def load(self, value: Any, session: Any = None) -> None:
+        """Assigns ``value`` by feeding the initializer (TF1 ``Variable.load``)."""
+        from stowflow.graph import session as session_lib
+
+        sess = session or session_lib.get_default_session()
+        sess.run(self._initializer_op, {self._initial_value: value})
+
+    def _get_save_slice_info(self) -> SaveSliceInfo | None:
+        return self._save_slice_info
+
+    def _set_save_slice_info(self, info: SaveSliceInfo) -> None:
+        self._save_slice_info = info
+
+    def to_proto(self, export_scope: str | None = None) -> Any:
+        """A VariableDef for MetaGraph collections."""
+        proto = variable_pb2.VariableDef(
+            variable_name=self._variable.name,
+            initializer_name=self._initializer_op.name,
+            snapshot_name=self._snapshot.name,
+            trainable=self._trainable,
+        )
+        if self._initial_value is not None:
+            proto.initial_value_name = self._initial_value.name
+        if self._save_slice_info is not None:
+            proto.save_slice_info_def.CopyFrom(self._save_slice_info.to_proto())
+        return proto
+
+    @staticmethod
+    def from_proto(variable_def: Any, import_scope: str | None = None) -> Variable:
+        """Rebuilds a Variable around existing ops from a VariableDef."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"'Variable' object has no attribute '{name}'")
+
+
+def _install_variable_operators() -> None:
+    def make(method: str) -> Callable[..., Any]:
+        def operator(self: Variable, *args: Any) -> Any:
+            return getattr(self._snapshot, method)(*args)
+
+        return operator
+
+    for method in (
+        "__add__",
+        "__radd__",
+        "__sub__",
+        "__rsub__",
+        "__mul__",
+        "__rmul__",
+        "__truediv__",
+        "__rtruediv__",
+        "__floordiv__",
+        "__rfloordiv__",
+        "__mod__",
+        "__rmod__",
+        "__pow__",
+        "__rpow__",
+        "__matmul__",
+        "__rmatmul__",
+        "__neg__",
+        "__abs__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__getitem__",
+    ):
+        setattr(Variable, method, make(method))
+
+
+_install_variable_operators()
+
+
+class _LocName:
+    """Colocation target for ops created before the variable op exists."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.op = self
+
+
+def assign(
+    ref: Any,
+    value: Any,
+    validate_shape: Any = None,
+    use_locking: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.assign``: stores ``value`` in the reference ``ref``; returns ``ref`` after it."""
+    target = ref._ref() if isinstance(ref, Variable) else ref
+    attrs: dict[str, Any] = {}
+    if validate_shape is not None:
+        attrs["validate_shape"] = validate_shape
+    if use_locking is not None:
+        attrs["use_locking"] = use_locking
+    out = _one("Assign", {"ref": target, "value": value}, attrs, name or "Assign")
+    out._shape = target.shape
+    return out
+
+
+# -- collections helpers ------------------------------------------------------------------------
+
+
+def global_variables(scope: str | None = None) -> list[Variable]:
+    """``tf.global_variables``."""
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def all_variables() -> list[Variable]:
+    """Deprecated alias of :func:`global_variables` (logs TF's deprecation warning)."""
+    _deprecation.warn(
+        "all_variables",
+        "tensorflow.python.ops.variables",
+        "Please use tf.global_variables instead.",
+        date="2017-03-02",
+    )
+    return global_variables()
+
+
+def trainable_variables(scope: str | None = None) -> list[Variable]:
+    """``tf.trainable_variables``."""
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope: str | None = None) -> list[Variable]:
+    """``tf.local_variables``."""
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def moving_average_variables(scope: str | None = None) -> list[Variable]:
+    """``tf.moving_average_variables``."""
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def variables_initializer(var_list: list[Any], name: str = "init") -> Operation:
+    """A NoOp running every variable's initializer (``tf.variables_initializer``)."""
+    from stowflow.graph import array_ops
+
+    inits = [v.initializer for v in var_list]
+    return array_ops.group(*inits, name=name) if inits else array_ops.no_op(name=name)
+
+
+def global_variables_initializer() -> Operation:
+    """``tf.global_variables_initializer``."""
+    return variables_initializer(global_variables())
+
+
+def local_variables_initializer() -> Operation:
+    """``tf.local_variables_initializer``."""
+    return variables_initializer(local_variables(), name="init")
+
+
+def initialize_all_variables() -> Operation:
+    """Deprecated alias of :func:`global_variables_initializer`."""
+    # TF reports this one from inside TF (tf_should_use.py), not from the caller.
+    _deprecation.warn(
+        "initialize_all_variables",
+        "tensorflow.python.ops.variables",
+        "Use `tf.global_variables_initializer` instead.",
+        date="2017-03-02",
+        caller_depth=1,
+    )
+    return global_variables_initializer()
+
+
+def is_variable_initialized(variable: Any) -> Tensor:
+    """A bool tensor: has ``variable`` been initialized?"""
+    return _one("IsVariableInitialized", {"ref": variable._ref()}, None, "IsVariableInitialized")
+
+
+def report_uninitialized_variables(
+    var_list: list[Any] | None = None, name: str = "report_uninitialized_variables"
+) -> Tensor:
+    """A string vector of the names of uninitialized variables."""
+    from stowflow.graph import array_ops, math_ops
+
+    var_list = global_variables() if var_list is None else var_list
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        if not var_list:
+            return array_ops.constant_strings([], name=scope)
+        mask = math_ops.logical_not(array_ops.stack([is_variable_initialized(v) for v in var_list]))
+        names = array_ops.constant_strings([v.op.name for v in var_list], name="Const")
+        return array_ops.boolean_mask(names, mask, name=scope)
+
+
+# -- get_variable and variable scopes -----------------------------------------------------------
+
+
+class VariableScope:
+    """A TF1 variable scope: a name prefix plus defaults for ``get_variable``."""
+
+    def __init__(
+        self,
+        name: str,
+        reuse: Any = None,
+        initializer: Any = None,
+        partitioner: Any = None,
+        dtype: Any = dtypes.float32,
+    ) -> None:
+        self.name = name
+        self.reuse = reuse
+        self.initializer = initializer
+        self.partitioner = partitioner
+        self.dtype = dtype
+        self.original_name_scope = name + "/" if name else ""
+
+    def reuse_variables(self) -> None:
+        """Sets ``reuse=True`` for the rest of this scope."""
+        self.reuse = True
+
+
+AUTO_REUSE = "AUTO_REUSE"
+
+
+def _store(graph: Graph) -> dict[str, Any]:
+    if graph._variable_store is None:
+        graph._variable_store = {}
+    return graph._variable_store
+
+
+def get_variable_scope() -> VariableScope:
+    """The current variable scope."""
+    graph = get_default_graph()
+    if graph._var_scope is None:
+        graph._var_scope = VariableScope("")
+    return graph._var_scope
+
+
+@contextlib.contextmanager
+def variable_scope(
+    name_or_scope: Any,
+    default_name: str | None = None,
+    values: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    caching_device: Any = None,
+    partitioner: Any = None,
+    custom_getter: Any = None,
+    reuse: Any = None,
+    dtype: Any = None,
+    use_resource: Any = None,
+    constraint: Any = None,
+    auxiliary_name_scope: bool = True,
+) -> Iterator[VariableScope]:
+    """``tf.variable_scope``: prefixes ``get_variable`` names and opens a name scope."""
+    graph = get_default_graph()
+    outer = get_variable_scope()
+    if isinstance(name_or_scope, VariableScope):
+        full = name_or_scope.name
+        name_scope_name = name_or_scope.original_name_scope
+    else:
+        short = name_or_scope if name_or_scope is not None else default_name
+        if short is None:
+            raise ValueError("variable_scope needs name_or_scope or default_name")
+        if name_or_scope is None:
+            short = _unique_scope_name(graph, outer.name, short)
+        full = f"{outer.name}/{short}" if outer.name else short
+        name_scope_name = short
+    inherit = reuse if reuse is not None else outer.reuse
+    scope = VariableScope(
+        full,
+        reuse=True if inherit is True else inherit,
+        initializer=initializer if initializer is not None else outer.initializer,
+        partitioner=partitioner if partitioner is not None else outer.partitioner,
+        dtype=dtype if dtype is not None else outer.dtype,
+    )
+    graph._var_scope = scope
+    try:
+        if auxiliary_name_scope:
+            with graph.name_scope(name_scope_name) as ns:
+                scope.original_name_scope = ns
+                yield scope
+        else:
+            yield scope
+    finally:
+        graph._var_scope = outer
+
+
+def _unique_scope_name(graph: Graph, outer: str, base: str) -> str:
+    used = {k for k in _store(graph)}
+    prefix = f"{outer}/" if outer else ""
+    counts = getattr(graph, "_default_scope_counts", {})
+    graph._default_scope_counts = counts  # type: ignore[attr-defined]
+    n = counts.get(prefix + base, 0)
+    counts[prefix + base] = n + 1
+    candidate = base if n == 0 else f"{base}_{n}"
+    while any(u.startswith(prefix + candidate + "/") for u in used):
+        n += 1
+        candidate = f"{base}_{n}"
+    return candidate
+
+
+def get_variable(
+    name: str,
+    shape: Any = None,
+    dtype: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    trainable: bool | None = None,
+    collections: list[str] | None = None,
+    caching_device: Any = None,
+    partitioner: Any = None,
+    validate_shape: bool = True,
+    use_resource: Any = None,
+    custom_getter: Any = None,
+    constraint: Any = None,
+    **_: Any,
+) -> Any:
+    """``tf.get_variable``: creates or (with reuse) returns a variable by full name.
+
+    Raises:
+        ValueError: TF's messages for an existing variable without reuse, a missing one
+            with reuse, or a shape/dtype mismatch.
+    """
+    scope = get_variable_scope()
+    full_name = f"{scope.name}/{name}" if scope.name else name
+    store = _store(get_default_graph())
+    existing = store.get(full_name)
+    reuse = scope.reuse
+    if existing is not None:
+        if reuse is None or reuse is False:
+            raise ValueError(
+                f"Variable {full_name} already exists, disallowed. Did you mean to set "
+                "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
+        if shape is not None and not as_shape(shape).is_compatible_with(existing.get_shape()):
+            raise ValueError(
+                f"Trying to share variable {full_name}, but specified shape {as_shape(shape)} "
+                f"and found shape {existing.get_shape()}."
+            )
+        return existing
+    if reuse is True:
+        raise ValueError(
+            f"Variable {full_name} does not exist, or was not created with tf.get_variable(). "
+            "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
+        )
+    tf_dtype = dtypes.as_dtype(dtype if dtype is not None else scope.dtype)
+    initializer = initializer if initializer is not None else scope.initializer
+    partitioner = partitioner if partitioner is not None else scope.partitioner
+    if isinstance(initializer, np.ndarray | list | int | float) or isinstance(initializer, Tensor):
+        value = initializer
+        init_fn: Callable[..., Any] = lambda *a, **k: value  # noqa: E731
+        if shape is None:
+            shape = np.shape(value) if not isinstance(value, Tensor) else value.shape.as_list()
+    else:
+        init_fn = init_ops.resolve(initializer, tf_dtype)
+    if shape is None:
+        raise ValueError(
+            f"Shape of a new variable ({full_name}) must be fully defined, but "
+            "instead was <unknown>."
+        )
+    full_shape = as_shape(shape).as_list()
+    trainable = True if trainable is None else trainable
+    if partitioner is not None:
+        from stowflow.graph import partitioned
+
+        var: Any = partitioned.create(
+            full_name, full_shape, tf_dtype, init_fn, partitioner, trainable, collections
+        )
+    else:
+        # TF creates the variable from the root name scope under its full name.
+        with get_default_graph().name_scope(None):
+            var = Variable(
+                initial_value=lambda: init_fn(full_shape, tf_dtype),
+                name=full_name,
+                trainable=trainable,
+                collections=collections,
+                dtype=tf_dtype,
+                validate_shape=validate_shape,
+            )
+    store[full_name] = var
+    return var

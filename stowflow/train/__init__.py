@@ -1,0 +1,1 @@
+"""TF1 training-side persistence: Saver, MetaGraph export/import, moving averages."""
