@@ -45,6 +45,7 @@ from stowflow.graph import array_ops as _array
 from stowflow.graph import graph_util
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
+from stowflow.graph import partitioned as _partitioned
 from stowflow.graph import variables as _vars
 from stowflow.graph.builder import constant, convert_to_tensor  # noqa: F401
 from stowflow.graph.core import (  # noqa: F401
@@ -67,8 +68,8 @@ from stowflow.proto.node_def_pb2 import NodeDef  # noqa: F401
 from stowflow.proto.saver_pb2 import SaverDef  # noqa: F401
 from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
 from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
-from stowflow.train import moving_averages as _ema
-from stowflow.train import saver as _saver
+from stowflow.training import moving_averages as _ema
+from stowflow.training import saver as _saver
 
 __version__ = "2.21.0"
 VERSION = __version__
@@ -155,6 +156,8 @@ reduce_min = _math.reduce_min
 reduce_prod = _math.reduce_prod
 argmax = _math.argmax
 argmin = _math.argmin
+
+fixed_size_partitioner = _partitioned.fixed_size_partitioner
 
 # -- variables ------------------------------------------------------------------------------------
 Variable = _vars.Variable

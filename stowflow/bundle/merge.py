@@ -95,8 +95,8 @@ def merge_bundles(
         merged_header.version.producer = FORMAT_VERSION
     for r in readers:
         r.close()
-    for new_id, (source, _) in enumerate(renames):
-        os.replace(source, data_filename(destination, new_id, total))
+    for new_id, (data_file, _) in enumerate(renames):
+        os.replace(data_file, data_filename(destination, new_id, total))
     # TF's merged header claims the sum of the parts' shards; the files it actually
     # produces are the distinct ones renamed above, so readers use num_shards = total.
     merged_header.num_shards = total

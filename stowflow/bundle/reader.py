@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -78,7 +78,7 @@ class BundleReader:
 
     # -- index ------------------------------------------------------------------------------
 
-    def _index_error(self, what: str) -> None:
+    def _index_error(self, what: str) -> NoReturn:
         raise DataLossError(None, None, f"Corrupted checkpoint index {self._index_path}: {what}")
 
     def _parse(self, cls: Any, data: bytes, what: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import NoReturn
 
 from stowflow._varint import VarintError, decode_varint, encode_varint
 from stowflow.bundle.crc import crc32c, mask, unmask
@@ -197,7 +198,7 @@ class TableReader:
             self._fail("corrupt footer block handles")
         self._index_entries = list(self._block_entries(index_off, index_size, "index block"))
 
-    def _fail(self, what: str) -> None:
+    def _fail(self, what: str) -> NoReturn:
         raise DataLossError(None, None, f"Corrupted checkpoint index {self._file}: {what}")
 
     def _read_block(self, offset: int, size: int, what: str) -> memoryview:

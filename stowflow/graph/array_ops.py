@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from stowflow import dtypes
 from stowflow.graph.builder import apply_op, constant, convert_to_tensor
 from stowflow.graph.core import Operation, Tensor, get_default_graph
@@ -348,3 +350,18 @@ def stack_ints(values: list[Any], name: str) -> Tensor:
 def shape_as_list(tensor: Tensor) -> list[int | None] | None:
     """Static dims of ``tensor`` (None if the rank is unknown)."""
     return TensorShape(tensor.shape).dims
+
+
+def constant_strings(values: list[str], name: str = "Const") -> Tensor:
+    """A 1-D string constant."""
+    return constant(
+        np.array([v.encode() for v in values], dtype=object), dtype=dtypes.string, name=name
+    )
+
+
+def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask") -> Tensor:
+    """Elements of a 1-D ``tensor`` where ``mask`` is true (``tf.boolean_mask``, 1-D case)."""
+    with get_default_graph().name_scope(name) as scope:
+        where = _one("Where", {"input": mask}, None, "Where")
+        indices = squeeze(where, axis=[1], name="Squeeze")
+        return gather(tensor, indices, axis=0, name=scope)

@@ -30,8 +30,8 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
         if isinstance(item, dict):
             keys = list(item)
             subs = [walk(item[k]) for k in keys]
-            kind = type(item)
-            return lambda values: kind((k, s(values)) for k, s in zip(keys, subs, strict=True))
+            dict_kind = type(item)
+            return lambda values: dict_kind((k, s(values)) for k, s in zip(keys, subs, strict=True))
         if _is_namedtuple(item):
             subs = [walk(v) for v in item]
             return lambda values: type(item)(*[s(values) for s in subs])

@@ -199,7 +199,7 @@ class Session:
         values: dict[Tensor, Any] = dict(feeds)
         for op in order:
             self._run_op(op, values)
-        out = []
+        out: list[Any] = []
         for element in flat:
             if isinstance(element, Operation):
                 out.append(None)

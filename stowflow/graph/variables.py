@@ -152,14 +152,13 @@ class Variable:
         def scoped(name: str) -> str:
             return f"{import_scope}/{name}" if import_scope else name
 
-        self._variable = graph.as_graph_element(scoped(variable_def.variable_name))
-        self._initializer_op = graph.as_graph_element(scoped(variable_def.initializer_name))
-        self._snapshot = graph.as_graph_element(scoped(variable_def.snapshot_name))
-        self._initial_value = (
-            graph.as_graph_element(scoped(variable_def.initial_value_name))
-            if variable_def.initial_value_name
-            else None
-        )
+        self._variable = graph.as_graph_element(scoped(variable_def.variable_name))  # type: ignore[assignment]
+        self._initializer_op = graph.as_graph_element(scoped(variable_def.initializer_name))  # type: ignore[assignment]
+        self._snapshot = graph.as_graph_element(scoped(variable_def.snapshot_name))  # type: ignore[assignment]
+        initial: Any = None
+        if variable_def.initial_value_name:
+            initial = graph.as_graph_element(scoped(variable_def.initial_value_name))
+        self._initial_value = initial
         self._trainable = variable_def.trainable
         if variable_def.HasField("save_slice_info_def"):
             info = variable_def.save_slice_info_def

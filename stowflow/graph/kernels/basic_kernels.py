@@ -22,3 +22,9 @@ def _no_op(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
 @register_kernel("PlaceholderWithDefault")
 def _placeholder_with_default(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     return [inputs[0]]
+
+
+@register_kernel("Where")
+def _where(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    # Coordinates of true (non-zero) elements, int64 [num_true, rank], row-major order.
+    return [np.argwhere(np.asarray(inputs[0])).astype(np.int64)]

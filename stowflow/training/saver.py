@@ -22,7 +22,7 @@ from stowflow.graph.builder import apply_op, constant
 from stowflow.graph.core import GraphKeys, Tensor, get_default_graph
 from stowflow.graph.variables import Variable, global_variables
 from stowflow.proto import saver_pb2
-from stowflow.train import meta_graph as meta_lib
+from stowflow.training import meta_graph as meta_lib
 
 logger = logging.getLogger("tensorflow")
 
