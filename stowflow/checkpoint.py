@@ -245,7 +245,7 @@ def load(path: str, names: Iterable[str] | None = None) -> dict[str, np.ndarray]
     """
     with Reader(path) as reader:
         wanted = reader.keys() if names is None else list(names)
-        return {name: reader.get_tensor(name) for name in wanted}
+        return reader.bundle.read_many(wanted)
 
 
 def list_variables(path: str) -> list[tuple[str, list[int]]]:
@@ -315,6 +315,8 @@ def save(
     """
     if not tensors:
         raise InvalidArgumentError(None, None, "save needs at least one tensor")
+    if shards < 1:
+        raise InvalidArgumentError(None, None, f"num_shards must be >= 1, got {shards}")
     parts = dict(partitions or {})
     unknown = set(parts) - set(tensors)
     if unknown:

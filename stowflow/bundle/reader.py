@@ -41,6 +41,38 @@ def _read_file(path: str) -> bytes:
         ) from None
 
 
+BATCH_BYTES = 64 << 20  # largest buffer read_many shares between tensors
+_MAX_GAP = 1 << 16  # unrequested bytes read_many will read through rather than seek
+_MAX_READ = 0x7FFFF000  # Linux caps one read() at this many bytes
+
+
+def _contiguous_groups(items: list[tuple[int, str, Any]]) -> list[list[tuple[int, str, Any]]]:
+    """Splits offset-sorted entries into runs with small gaps and bounded total size."""
+    groups: list[list[tuple[int, str, Any]]] = []
+    for item in items:
+        off, _, entry = item
+        if groups:
+            last = groups[-1]
+            first_off = last[0][0]
+            last_end = last[-1][0] + last[-1][2].size
+            if 0 <= off - last_end <= _MAX_GAP and off + entry.size - first_off <= BATCH_BYTES:
+                last.append(item)
+                continue
+        groups.append([item])
+    return groups
+
+
+def _pread_into(fd: int, buf: np.ndarray, offset: int) -> None:
+    """Fills ``buf`` from ``fd`` at ``offset`` (several reads past the kernel's cap)."""
+    view = memoryview(buf)
+    done = 0
+    while done < len(view):
+        n = os.preadv(fd, [view[done : done + _MAX_READ]], offset + done)
+        if n <= 0:
+            raise DataLossError(None, None, f"unexpected end of file at byte {offset + done}")
+        done += n
+
+
 class BundleReader:
     """Random access to the tensors of one bundle.
 
@@ -209,6 +241,64 @@ class BundleReader:
             return self._assemble(name, entry)
         array = self._read_entry(name.encode("utf-8"), entry, name)
         return array.copy() if copy and array.dtype != object else array
+
+    def read_many(self, names: list[str]) -> dict[str, np.ndarray]:
+        """Reads several tensors, batching each shard's numeric tensors into large reads.
+
+        Whole numeric tensors that lie next to each other in a data file are read with one
+        ``preadv`` into one buffer of at most ``BATCH_BYTES`` and returned as views of it
+        (so a kept tensor keeps its batch's buffer alive). Every CRC is still checked.
+        Strings and partitioned tensors go through :meth:`read`.
+
+        Raises:
+            NotFoundError / DataLossError: as :meth:`read`.
+        """
+        out: dict[str, np.ndarray] = {}
+        batchable: dict[int, list[tuple[int, str, Any]]] = {}
+        for name in names:
+            entry = self.entry(name)
+            dtype = as_dtype(entry.dtype)
+            if entry.slices or dtype.name == "string" or not dtype.is_numpy_compatible:
+                out[name] = self.read(name)
+            else:
+                batchable.setdefault(entry.shard_id, []).append((entry.offset, name, entry))
+        for shard, items in batchable.items():
+            items.sort(key=lambda item: item[0])
+            for group in _contiguous_groups(items):
+                out.update(self._read_group(shard, group))
+        return {name: out[name] for name in names}
+
+    def _read_group(self, shard: int, group: list[tuple[int, str, Any]]) -> dict[str, Any]:
+        path = data_filename(self.prefix, shard, self.header.num_shards)
+        start = group[0][0]
+        end = max(off + e.size for off, _, e in group)
+        buf = np.empty(end - start, dtype=np.uint8)
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if end > size:
+                    raise DataLossError(
+                        None, None, f"Tensor {group[-1][1]} in {path}: entry ends at byte {end} "
+                        f"but the file has {size} bytes (truncated or corrupt checkpoint)"
+                    )
+                _pread_into(f.fileno(), buf, start)
+        except FileNotFoundError:
+            raise DataLossError(
+                None, None, f"Data file {path} of checkpoint {self.prefix} is missing"
+            ) from None
+        result = {}
+        for off, name, entry in group:
+            view = buf[off - start : off - start + entry.size]
+            try:
+                result[name] = codec.decode_numeric(
+                    view, as_dtype(entry.dtype), [d.size for d in entry.shape.dim],
+                    entry.crc32c, big_endian=self.header.endianness == _BIG_ENDIAN,
+                )
+            except codec.PayloadError as e:
+                raise DataLossError(
+                    None, None, f"Checksum or size error reading tensor {name} from {path}: {e}"
+                ) from None
+        return result
 
     def _assemble(self, name: str, entry: Any) -> np.ndarray:
         dtype = as_dtype(entry.dtype)

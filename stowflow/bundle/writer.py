@@ -138,6 +138,10 @@ class BundleWriter:
     def _check_new(self, key: bytes, shard: int) -> bytes:
         if self._finished:
             raise InvalidArgumentError(None, None, "BundleWriter is already finished")
+        if key == HEADER_KEY:
+            raise InvalidArgumentError(
+                None, None, "tensor names must not be empty: the empty key holds the header"
+            )
         if key in self._entries:
             raise InvalidArgumentError(None, None, f"duplicate tensor key {key!r}")
         if not 0 <= shard < self._num_shards:

@@ -79,9 +79,13 @@ def broadcast(*shapes: TensorShape) -> TensorShape:
     rank = max(s.ndims or 0 for s in shapes)
     out: Dims = []
     for i in range(rank):
-        dims = [s.as_list()[i - rank + s.ndims] for s in shapes if i - rank + (s.ndims or 0) >= 0]
+        dims = [_dim_from_end(s, rank - i) for s in shapes if rank - i <= (s.ndims or 0)]
         out.append(_broadcast_dim(dims, shapes))
     return TensorShape(out)
+
+
+def _dim_from_end(shape: TensorShape, k: int) -> int | None:
+    return shape.as_list()[-k]
 
 
 def _broadcast_dim(dims: list[int | None], shapes: tuple[TensorShape, ...]) -> int | None:

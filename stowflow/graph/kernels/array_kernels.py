@@ -7,8 +7,9 @@ Identity/IdentityN/StopGradient and the string ops StringJoin, StaticRegexFullMa
 ShardedFilename and ShardedFilespec. Strings are NumPy object arrays of ``bytes``.
 
 ``StaticRegexFullMatch`` uses Python's ``re.fullmatch`` where TF uses RE2: the common
-syntax agrees, but RE2 rejects backreferences and lookaround (Python accepts them), and
-``\\C``/``\\pN`` classes differ.
+syntax agrees and POSIX classes (``[[:upper:]]``) are translated, but RE2 rejects
+backreferences and lookaround (Python accepts them), Unicode classes (``\\pL``) and
+``\\C`` are unsupported, and RE2 matches UTF-8 characters where we match bytes.
 
 Example:
     >>> import numpy as np
@@ -54,8 +55,11 @@ def _np_type(attrs: Attrs, key: str, default: Any) -> Any:
 # --------------------------------------------------------------------------- shapes
 
 
-def infer_reshape(num_elements: int, requested: list[int]) -> list[int]:
-    """Resolves one ``-1`` in ``requested`` for a tensor of ``num_elements`` values.
+def infer_reshape(input_shape: tuple[int, ...], requested: list[int]) -> list[int]:
+    """Resolves one ``-1`` in ``requested`` for a tensor of ``input_shape`` (reshape_op.h).
+
+    When ``requested`` has a zero size, zero dims of the input are left out of the count,
+    so ``[0, 3] -> [-1, 0]`` gives ``[3, 0]`` as in TF.
 
     Raises:
         InvalidArgumentError: with TF's messages for two -1s, negative sizes, a mismatch.
@@ -69,28 +73,29 @@ def infer_reshape(num_elements: int, requested: list[int]) -> list[int]:
             unknown = i
         elif d < 0:
             raise invalid(f"Size {i} must be non-negative, not {d}")
-        else:
+        elif d:
             product *= d
+    num_elements = int(np.prod(input_shape, dtype=np.int64))
     out = list(requested)
-    if unknown != -1:
-        if product == 0:
-            raise invalid(
-                "Reshape cannot infer the missing input size for an empty tensor unless all "
-                "specified input sizes are non-zero"
-            )
-        if num_elements % product:
-            raise _reshape_mismatch(num_elements, requested)
-        out[unknown] = num_elements // product
-    elif product != num_elements:
-        raise _reshape_mismatch(num_elements, requested)
+    if unknown == -1:
+        if 0 in requested:
+            product = 0
+        if product != num_elements:
+            raise _reshape_mismatch(num_elements, f"has {product}")
+        return out
+    has_zero = 0 in requested
+    counted = [d for d in input_shape if d > 0 or not has_zero]
+    count = int(np.prod(counted, dtype=np.int64))
+    if len(counted) == len(input_shape) and count % product:
+        raise _reshape_mismatch(num_elements, f"requires a multiple of {product}")
+    out[unknown] = count // product
     return out
 
 
-def _reshape_mismatch(num_elements: int, requested: list[int]) -> Exception:
+def _reshape_mismatch(num_elements: int, requirement: str) -> Exception:
     return invalid(
         f"Input to reshape is a tensor with {num_elements} values, but the requested shape "
-        f"has {int(np.prod(requested)) if -1 not in requested else 'an incompatible size'} "
-        f"(requested shape {shape_str(requested)})"
+        f"{requirement}"
     )
 
 
@@ -100,7 +105,7 @@ def _reshape(inputs: list[Any], attrs: Attrs) -> list[Any]:
     requested = np.asarray(inputs[1]).reshape(-1).tolist() if np.ndim(inputs[1]) <= 1 else None
     if requested is None:
         raise invalid(f"sizes input must be 1-D, not {shape_str(np.shape(inputs[1]))}")
-    return [x.reshape(infer_reshape(x.size, [int(d) for d in requested]))]
+    return [x.reshape(infer_reshape(x.shape, [int(d) for d in requested]))]
 
 
 @register_kernel("Shape")
@@ -130,7 +135,7 @@ def _dims(value: Any, what: str) -> list[int]:
 def _fill(inputs: list[Any], attrs: Attrs) -> list[Any]:
     value = np.asarray(inputs[1])
     if value.ndim != 0:
-        raise invalid(f"value must be a scalar, got shape {shape_str(value.shape)}")
+        raise invalid(f"value must represent a scalar, got shape {shape_str(value.shape)}")
     dims = _dims(inputs[0], "dims")
     return [np.full(dims, value, dtype=value.dtype)]
 
@@ -211,7 +216,7 @@ def _unpack(inputs: list[Any], attrs: Attrs) -> list[Any]:
     if not -x.ndim <= axis < x.ndim:
         raise invalid(f"axis = {axis} not in [{-x.ndim}, {x.ndim})")
     axis %= x.ndim
-    num = int(attrs.get("num", x.shape[axis]))
+    num = int(attrs.get("num") if attrs.get("num") is not None else x.shape[axis])
     if x.shape[axis] != num:
         raise invalid(f"Input shape axis {axis} must equal {num}, got shape {shape_str(x.shape)}")
     return [np.take(x, i, axis=axis) for i in range(num)]
@@ -230,9 +235,9 @@ def _transpose(inputs: list[Any], attrs: Attrs) -> list[Any]:
             f"{len(perm)}"
         )
     seen = set()
-    for i, p in enumerate(perm):
+    for p in perm:
         if not 0 <= p < x.ndim:
-            raise invalid(f"perm[{i}] = {p} is out of range [0, {x.ndim})")
+            raise invalid(f"{p} is out of range [0 .. {x.ndim})")
         seen.add(p)
     for d in range(x.ndim):
         if d not in seen:
@@ -288,6 +293,7 @@ def _tile(inputs: list[Any], attrs: Attrs) -> list[Any]:
 def _broadcast_to(inputs: list[Any], attrs: Attrs) -> list[Any]:
     x = np.asarray(inputs[0])
     shape = _dims(inputs[1], "shape")
+    broadcast_shape(x.shape, tuple(shape))
     try:
         return [np.ascontiguousarray(np.broadcast_to(x, shape))]
     except ValueError:
@@ -536,27 +542,45 @@ def _range(inputs: list[Any], attrs: Attrs) -> list[Any]:
 
 @register_kernel("Select")
 def _select(inputs: list[Any], attrs: Attrs) -> list[Any]:
+    """TF1 Select: cond is a scalar, a vector picking rows of ``t``/``e``, or ``t``'s shape."""
     cond, t, e = (np.asarray(v) for v in inputs)
+    if cond.ndim == 0:
+        _check_same(t, e, "'then' and 'else' must have the same size.  but received:")
+        return [(t if cond else e).copy()]
+    if cond.ndim == 1 and t.ndim != 1:
+        if t.ndim == 0:
+            raise invalid(f"'then' must be at least a vector, but saw shape: {shape_str(t.shape)}")
+        if t.shape[0] != cond.shape[0]:
+            raise invalid(
+                "Number of batches of 'then' must match size of 'cond', but saw: "
+                f"{t.shape[0]} vs. {cond.shape[0]}"
+            )
+        _check_same(t, e, "'then' and 'else' must have the same shape.  but received:")
+        return [np.where(cond.reshape((-1,) + (1,) * (t.ndim - 1)), t, e)]
+    for i, other in ((1, t), (2, e)):
+        if other.shape != cond.shape:
+            raise invalid(
+                "Inputs to operation Select of type Select must have the same size and shape.  "
+                f"Input 0: {shape_str(cond.shape)} != input {i}: {shape_str(other.shape)}"
+            )
+    return [np.where(cond, t, e)]
+
+
+def _check_same(t: Array, e: Array, prefix: str) -> None:
     if t.shape != e.shape:
-        raise invalid(
-            f"'then' and 'else' must have the same size.  but received: {shape_str(t.shape)} "
-            f"vs. {shape_str(e.shape)}"
-        )
-    if cond.ndim == 0 or cond.shape == t.shape:
-        return [np.where(cond, t, e)]
-    if cond.ndim == 1 and t.ndim >= 1 and cond.shape[0] == t.shape[0]:
-        rows = cond.reshape((-1,) + (1,) * (t.ndim - 1))
-        return [np.where(rows, t, e)]
-    raise invalid(
-        f"'cond' must be a scalar, a vector of size {t.shape[0] if t.ndim else 1} or have the "
-        f"same shape as 'then'; got {shape_str(cond.shape)} vs. {shape_str(t.shape)}"
-    )
+        raise invalid(f"{prefix} {shape_str(t.shape)} vs. {shape_str(e.shape)}")
 
 
 @register_kernel("SelectV2")
 def _select_v2(inputs: list[Any], attrs: Attrs) -> list[Any]:
     cond, t, e = (np.asarray(v) for v in inputs)
-    broadcast_shape(cond.shape, t.shape, e.shape)
+    try:
+        np.broadcast_shapes(cond.shape, t.shape, e.shape)
+    except ValueError:
+        raise invalid(
+            f"condition {shape_str(cond.shape)}, then {shape_str(t.shape)}, and else "
+            f"{shape_str(e.shape)} must be broadcastable"
+        ) from None
     return [np.asarray(np.where(cond, t, e), dtype=t.dtype)]
 
 
@@ -588,11 +612,37 @@ def _string_join(inputs: list[Any], attrs: Attrs) -> list[Any]:
     return [_object_array(joined, shape)]
 
 
+# RE2's POSIX classes (valid only inside brackets), spelled for Python's re.
+_POSIX_CLASSES = {
+    b"[:alnum:]": b"0-9A-Za-z",
+    b"[:alpha:]": b"A-Za-z",
+    b"[:ascii:]": b"\\x00-\\x7f",
+    b"[:blank:]": b"\\t ",
+    b"[:cntrl:]": b"\\x00-\\x1f\\x7f",
+    b"[:digit:]": b"0-9",
+    b"[:graph:]": b"!-~",
+    b"[:lower:]": b"a-z",
+    b"[:print:]": b" -~",
+    b"[:punct:]": b"!-/:-@\\[-`{-~",
+    b"[:space:]": b"\\t\\n\\v\\f\\r ",
+    b"[:upper:]": b"A-Z",
+    b"[:word:]": b"0-9A-Za-z_",
+    b"[:xdigit:]": b"0-9A-Fa-f",
+}
+
+
+def re2_to_python(pattern: bytes) -> bytes:
+    """An RE2 pattern in Python ``re`` syntax (POSIX bracket classes; ``.`` skips newline)."""
+    for posix, python in _POSIX_CLASSES.items():
+        pattern = pattern.replace(posix, python)
+    return pattern
+
+
 @register_kernel("StaticRegexFullMatch")
 def _regex_full_match(inputs: list[Any], attrs: Attrs) -> list[Any]:
     x = np.asarray(inputs[0], dtype=object)
     try:
-        pattern = re.compile(_as_bytes(attrs["pattern"]), re.DOTALL)
+        pattern = re.compile(re2_to_python(_as_bytes(attrs["pattern"])))
     except re.error as e:
         raise invalid(f"Invalid pattern: {attrs['pattern']!r}, error: {e}") from None
     flat = [pattern.fullmatch(_as_bytes(s)) is not None for s in x.reshape(-1)]

@@ -29,6 +29,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+from stowflow import errors
 from stowflow.errors import InvalidArgumentError, UnimplementedError
 from stowflow.graph.kernels.registry import register_kernel
 
@@ -39,7 +40,7 @@ Attrs = dict[str, Any]
 # --------------------------------------------------------------------------- helpers
 
 
-def invalid(message: str) -> InvalidArgumentError:
+def invalid(message: str) -> errors.OpError:
     """An InvalidArgumentError carrying ``message`` (the Session adds the node name)."""
     return InvalidArgumentError(None, None, message)
 
@@ -225,7 +226,7 @@ def _add_n(inputs: list[Any], attrs: Attrs) -> list[Any]:
     for i, v in enumerate(values[1:], start=1):
         if v.shape != values[0].shape:
             raise invalid(
-                f"Inputs to operation AddN must have the same size and shape.  Input 0: "
+                f"Inputs to operation AddN of type AddN must have the same size and shape.  Input 0: "
                 f"{shape_str(values[0].shape)} != input {i}: {shape_str(v.shape)}"
             )
     total = values[0].copy()
@@ -290,7 +291,7 @@ for _name, _ufn in _UNARY.items():
 
 def _check_logits(x: Array) -> None:
     if x.ndim < 1:
-        raise invalid(f"logits must have >= 1 dimension, got shape {shape_str(x.shape)}")
+        raise invalid(f"logits must have >= 1 dimension, got {shape_str(x.shape)}")
 
 
 @register_kernel("Softmax")
@@ -324,16 +325,18 @@ def _adjoint(x: Array) -> Array:
 def _mat_mul(inputs: list[Any], attrs: Attrs) -> list[Any]:
     a, b = np.asarray(inputs[0]), np.asarray(inputs[1])
     for i, m in enumerate((a, b)):
-        if m.ndim != 2:
+        if m.ndim < 2:
+            raise invalid(f"In[{i}] ndims must be >= 2")
+        if m.ndim > 2:
             raise invalid(f"In[{i}] is not a matrix. Instead it has shape {shape_str(m.shape)}")
-    a = a.T if attrs.get("transpose_a") else a
-    b = b.T if attrs.get("transpose_b") else b
-    if a.shape[1] != b.shape[0]:
+    lhs = a.T if attrs.get("transpose_a") else a
+    rhs = b.T if attrs.get("transpose_b") else b
+    if lhs.shape[1] != rhs.shape[0]:
         raise invalid(
             f"Matrix size-incompatible: In[0]: {shape_str(a.shape)}, In[1]: {shape_str(b.shape)}"
         )
     with np.errstate(all="ignore"):
-        return [_out(np.matmul(a, b), a.dtype)]
+        return [_out(np.matmul(lhs, rhs), a.dtype)]
 
 
 @register_kernel("BatchMatMulV2", "BatchMatMulV3")
@@ -342,19 +345,19 @@ def _batch_mat_mul(inputs: list[Any], attrs: Attrs) -> list[Any]:
     for i, m in enumerate((x, y)):
         if m.ndim < 2:
             raise invalid(f"In[{i}] ndims must be >= 2: {m.ndim}")
-    x = _adjoint(x) if attrs.get("adj_x") else x
-    y = _adjoint(y) if attrs.get("adj_y") else y
+    shapes = f"{shape_str(x.shape)} vs. {shape_str(y.shape)}"
     try:
         np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     except ValueError:
+        raise invalid(f"In[0] and In[1] must have compatible batch dimensions: {shapes}") from None
+    adj_x, adj_y = bool(attrs.get("adj_x")), bool(attrs.get("adj_y"))
+    if x.shape[-2 if adj_x else -1] != y.shape[-1 if adj_y else -2]:
         raise invalid(
-            "In[0] and In[1] must have compatible batch dimensions: "
-            f"{shape_str(x.shape)} vs. {shape_str(y.shape)}"
-        ) from None
-    if x.shape[-1] != y.shape[-2]:
-        raise invalid(
-            f"Matrix size-incompatible: In[0]: {shape_str(x.shape)}, In[1]: {shape_str(y.shape)}"
+            f"Matrix size-incompatible: In[0]: {shape_str(x.shape)}, In[1]: "
+            f"{shape_str(y.shape)} {int(adj_x)} {int(adj_y)}"
         )
+    x = _adjoint(x) if adj_x else x
+    y = _adjoint(y) if adj_y else y
     out_type = attrs.get("Tout")
     dtype = out_type.as_numpy_dtype if out_type is not None else x.dtype
     with np.errstate(all="ignore"):
@@ -427,7 +430,7 @@ def _mean(x: Array, axes: tuple[int, ...]) -> Array:
         if count == 0:
             return np.zeros_like(total)
         return _trunc_div(total, np.asarray(count, x.dtype))
-    return np.mean(x, axis=axes, dtype=x.dtype)
+    return np.sum(x, axis=axes, dtype=x.dtype) / np.asarray(count, x.dtype)
 
 
 _REDUCERS: dict[str, Callable[[Array, tuple[int, ...]], Array]] = {
@@ -532,8 +535,13 @@ def cast(x: Array, dst_dtype: Any, truncate: bool = False) -> Array:
         return x.astype(dst)
 
 
+# TF's DataTypeString spellings where they differ from the Python names.
+_DATA_TYPE_STRING = {"float32": "float", "float64": "double", "float16": "half"}
+
+
 def _tf_name(dtype: np.dtype) -> str:
-    return "string" if dtype.kind == "O" else str(dtype)
+    name = "string" if dtype.kind == "O" else str(dtype)
+    return _DATA_TYPE_STRING.get(name, name)
 
 
 @register_kernel("Cast")
