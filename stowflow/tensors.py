@@ -245,12 +245,12 @@ def _typed_values(proto: Any, dtype: DType) -> np.ndarray:
         return np.frombuffer(proto.float8_val, dtype=np.uint8).view(np_dtype)
     if name in ("complex64", "complex128"):
         raw = np.asarray(getattr(proto, field), dtype=np.float64)
-        return (raw[0::2] + 1j * raw[1::2]).astype(np_dtype)
+        return raw.view(np.complex128).astype(np_dtype)  # (re, im) pairs; keeps -0.0 and inf
     if name == "string":
         out = np.empty(len(proto.string_val), dtype=object)
         out[:] = list(proto.string_val)
         return out
-    return np.asarray(list(getattr(proto, field))).astype(np_dtype)
+    return np.asarray(list(getattr(proto, field)), np.uint64 if field == "uint64_val" else None).astype(np_dtype)
 
 
 def _fill(flat: np.ndarray, count: int, np_dtype: np.dtype) -> np.ndarray:

@@ -1,0 +1,87 @@
+"""Shared test helpers: the golden fixtures, their expected values, and the TF oracle python.
+
+Test modules import these helpers with ``from stowflow_testlib import ...``. A conftest is
+not reliably importable under its own name (pytest evicts ``conftest`` from sys.modules
+between directories), so this module registers itself under that unique alias.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from stowflow import dtypes
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "checkpoints"
+DEV_PYTHON_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+sys.modules.setdefault("stowflow_testlib", sys.modules[__name__])
+
+
+def tf_python() -> Path:
+    """The TensorFlow 2.21 oracle interpreter ($STOWFLOW_TF_PYTHON or the cached venv)."""
+    env = os.environ.get("STOWFLOW_TF_PYTHON")
+    return Path(env) if env else Path.home() / ".cache/stowflow/tf-2.21.0/bin/python"
+
+
+def require_tf_python() -> Path:
+    """The oracle interpreter, or skip the calling test with a clear reason."""
+    python = tf_python()
+    if not python.exists():
+        pytest.skip(
+            f"TensorFlow oracle venv not found at {python} "
+            "(run scripts/tf_venv or set STOWFLOW_TF_PYTHON)"
+        )
+    return python
+
+
+def fixture_dirs() -> list[Path]:
+    """Every TF-made golden checkpoint directory that has an expected.json."""
+    return sorted(p.parent for p in GOLDEN.glob("*/expected.json"))
+
+
+def load_expected(fixture: Path) -> dict[str, Any]:
+    with open(fixture / "expected.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def expected_array(spec: dict[str, Any]) -> np.ndarray:
+    """Decodes one tensor of an expected.json (``data_b64`` LE bytes or ``strings_b64``)."""
+    dtype = dtypes.as_dtype(spec["dtype"])
+    shape = tuple(spec["shape"])
+    if dtype.name == "string":
+        flat = np.empty(len(spec["strings_b64"]), dtype=object)
+        flat[:] = [base64.b64decode(s) for s in spec["strings_b64"]]
+        return flat.reshape(shape)
+    np_dtype = np.dtype(dtype.as_numpy_dtype).newbyteorder("<")
+    raw = base64.b64decode(spec["data_b64"])
+    return np.frombuffer(raw, dtype=np_dtype).astype(np_dtype.newbyteorder("=")).reshape(shape)
+
+
+def expected_tensors(fixture: Path) -> dict[str, np.ndarray]:
+    """name -> array for a fixture (the compact multiblock manifest is expanded)."""
+    exp = load_expected(fixture)
+    if "tensors" in exp:
+        return {n: expected_array(t) for n, t in exp["tensors"].items()}
+    compact = exp["compact"]
+    fmt = compact["key_format"]
+    return {fmt % i: np.array([i], dtype=np.float32) for i in range(compact["num_tensors"])}
+
+
+def assert_bitwise_equal(actual: np.ndarray, expected: np.ndarray, what: str = "") -> None:
+    """Same dtype, shape and bytes (NaN payloads included); strings compared elementwise."""
+    assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    if expected.dtype == object:
+        assert actual.dtype == object, (what, actual.dtype)
+        assert actual.reshape(-1).tolist() == expected.reshape(-1).tolist(), what
+        return
+    assert actual.dtype == expected.dtype, (what, actual.dtype, expected.dtype)
+    assert np.ascontiguousarray(actual).tobytes() == np.ascontiguousarray(expected).tobytes(), what
