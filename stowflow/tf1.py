@@ -51,6 +51,14 @@ def _submodules(api: Any) -> dict[str, types.ModuleType]:
         "tensorflow.python.platform.gfile": gfile,
         "tensorflow.python.training": _module("tensorflow.python.training", saver=api.train),
         "tensorflow.python.training.saver": api.train,
+        "tensorflow.saved_model": api.saved_model,
+        "tensorflow.python.saved_model": api.saved_model,
+        "tensorflow.python.saved_model.builder": api.saved_model.builder,
+        "tensorflow.python.saved_model.loader": api.saved_model.loader,
+        "tensorflow.python.saved_model.tag_constants": api.saved_model.tag_constants,
+        "tensorflow.python.saved_model.signature_constants": api.saved_model.signature_constants,
+        "tensorflow.python.saved_model.signature_def_utils": api.saved_model.signature_def_utils,
+        "tensorflow.python.saved_model.utils": api.saved_model.utils,
     }
 
 
