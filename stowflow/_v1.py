@@ -68,7 +68,6 @@ from stowflow.proto.node_def_pb2 import NodeDef  # noqa: F401
 from stowflow.proto.saver_pb2 import SaverDef  # noqa: F401
 from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
 from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
-from stowflow import saved_model
 from stowflow.training import moving_averages as _ema
 from stowflow.training import saver as _saver
 

@@ -268,10 +268,27 @@ def range(
     if limit is None:
         start, limit = 0, start
     with get_default_graph().name_scope(name) as scope:
-        start_t = convert_to_tensor(start, dtype=dtype, name="start")
-        limit_t = convert_to_tensor(limit, dtype=start_t.dtype.base_dtype, name="limit")
-        delta_t = convert_to_tensor(delta, dtype=start_t.dtype.base_dtype, name="delta")
+        args = [
+            convert_to_tensor(v, dtype=dtype, name=n)
+            for v, n in ((start, "start"), (limit, "limit"), (delta, "delta"))
+        ]
+        # As TF's math_ops.range: without dtype, the widest of the three types wins and the
+        # others are cast to it (``tf.range(6.0)`` is float32).
+        target = dtypes.as_dtype(dtype).base_dtype if dtype is not None else max(
+            (t.dtype.base_dtype for t in args), key=_RANGE_TYPES.index
+        )
+        start_t, limit_t, delta_t = (
+            t
+            if t.dtype.base_dtype == target
+            else _one("Cast", {"x": t}, {"DstT": target, "Truncate": False}, "Cast")
+            for t in args
+        )
         return _one("Range", {"start": start_t, "limit": limit_t, "delta": delta_t}, None, scope)
+
+
+_RANGE_TYPES = [
+    dtypes.int32, dtypes.int64, dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
+]
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:

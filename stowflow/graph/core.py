@@ -157,7 +157,10 @@ class Tensor:
 
     def __str__(self) -> str:
         return (
-            f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name}'
+            f'Tensor("{self.name}"'
+            # TF omits the shape of an unknown-rank tensor: Tensor("u:0", dtype=float32).
+            + (f", shape={self._shape}" if self._shape.ndims is not None else "")
+            + f", dtype={self._dtype.name}"
             + (f", device={self.device}" if self.device else "")
             + ")"
         )
@@ -552,7 +555,8 @@ class Graph:
         """Resolves a Tensor, Operation, Variable or name into a graph element."""
         if isinstance(obj, Tensor | Operation):
             if obj.graph is not self:
-                raise ValueError(f"{obj!r} is not an element of this graph.")
+                kind = "Tensor" if isinstance(obj, Tensor) else "Operation"
+                raise ValueError(f"{kind} {obj} is not an element of this graph.")
             return obj
         if hasattr(obj, "_as_graph_element"):
             return self.as_graph_element(obj._as_graph_element(), allow_tensor, allow_operation)

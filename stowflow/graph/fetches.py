@@ -26,7 +26,7 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
 
     def walk(item: Any) -> Callable[[list], Any]:
         if item is None:
-            raise TypeError(f"Fetch argument {item!r} has invalid type {type(item)!r}")
+            raise TypeError(f'Argument `fetch` = {item} has invalid type "NoneType". Cannot be None')
         if isinstance(item, dict):
             keys = list(item)
             subs = [walk(item[k]) for k in keys]
@@ -42,13 +42,14 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
         try:
             element = graph.as_graph_element(item, allow_tensor=True, allow_operation=True)
         except TypeError as e:
+            # TF 2.x session.py _ElementFetchMapper wording; KeyError becomes ValueError there.
             raise TypeError(
-                f"Fetch argument {item!r} has invalid type {type(item)!r}, must be a string or "
-                f"Tensor. ({e})"
+                f"Argument `fetch` = {item} has invalid type "
+                f'"{type(item).__name__}" must be a string or Tensor. ({e})'
             ) from None
         except (KeyError, ValueError) as e:
-            raise type(e)(
-                f"Fetch argument {item!r} cannot be interpreted as a Tensor. ({e})"
+            raise ValueError(
+                f"Argument `fetch` = {item} cannot be interpreted as a Tensor. ({e})"
             ) from None
         index = len(flat)
         flat.append(element)

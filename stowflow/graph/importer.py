@@ -150,5 +150,5 @@ def _return_element(created: dict[str, Operation], name: str) -> Tensor | Operat
     op_name, index, _ = _parse_input(name)
     op = created.get(op_name)
     if op is None:
-        raise ValueError(f"Requested return_element {name!r} not found in graph_def.")
+        raise ValueError(f"Requested return tensor {name!r} not found in graph def")
     return op._outputs[index] if ":" in name else op

@@ -140,8 +140,13 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        flat, rebuild = fetch_lib.flatten(fetches, self._graph)
+        if self._graph.version == 0:
+            raise RuntimeError(
+                "The Session graph is empty. Add operations to the graph before calling run()."
+            )
+        # TF checks the feeds before the fetches (session.py _run).
         feeds = self._prepare_feeds(feed_dict)
+        flat, rebuild = fetch_lib.flatten(fetches, self._graph)
         values = self._execute(flat, feeds)
         return rebuild([_as_fetch_value(v) if v is not None else None for v in values])
 
@@ -155,7 +160,9 @@ class Session:
                         k, allow_tensor=True, allow_operation=False
                     )
                 except (KeyError, ValueError, TypeError) as e:
-                    raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+                    raise TypeError(
+                        f"Cannot interpret feed_dict key as Tensor: {e.args[0] if e.args else e}"
+                    ) from None
                 if hasattr(k, "_as_tensor"):
                     tensor = k._as_tensor()
                 assert isinstance(tensor, Tensor)

@@ -126,9 +126,11 @@ class TensorShape:
     def __str__(self) -> str:
         if self._dims is None:
             return "<unknown>"
-        if len(self._dims) == 1:
-            return f"({self._dims[0]},)"
-        return "(" + ", ".join(str(d) for d in self._dims) + ")"
+        # TF1 (v2 behaviour disabled) prints unknown dimensions as "?": "(?, 3)".
+        dims = ["?" if d is None else str(d) for d in self._dims]
+        if len(dims) == 1:
+            return f"({dims[0]},)"
+        return "(" + ", ".join(dims) + ")"
 
 
 def as_shape(shape: Any) -> TensorShape:
