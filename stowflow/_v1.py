@@ -11,7 +11,7 @@ from typing import Any
 
 from stowflow import checkpoint as _ckpt
 from stowflow import dtypes as _dtypes
-from stowflow import errors, gfile
+from stowflow import errors, gfile, saved_model  # noqa: F401 - tf.saved_model
 from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     DType,
     as_dtype,

@@ -250,7 +250,9 @@ def _typed_values(proto: Any, dtype: DType) -> np.ndarray:
         out = np.empty(len(proto.string_val), dtype=object)
         out[:] = list(proto.string_val)
         return out
-    return np.asarray(list(getattr(proto, field)), np.uint64 if field == "uint64_val" else None).astype(np_dtype)
+    return np.asarray(
+        list(getattr(proto, field)), np.uint64 if field == "uint64_val" else None
+    ).astype(np_dtype)
 
 
 def _fill(flat: np.ndarray, count: int, np_dtype: np.dtype) -> np.ndarray:

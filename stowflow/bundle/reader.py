@@ -278,8 +278,10 @@ class BundleReader:
                 size = os.fstat(f.fileno()).st_size
                 if end > size:
                     raise DataLossError(
-                        None, None, f"Tensor {group[-1][1]} in {path}: entry ends at byte {end} "
-                        f"but the file has {size} bytes (truncated or corrupt checkpoint)"
+                        None,
+                        None,
+                        f"Tensor {group[-1][1]} in {path}: entry ends at byte {end} "
+                        f"but the file has {size} bytes (truncated or corrupt checkpoint)",
                     )
                 _pread_into(f.fileno(), buf, start)
         except FileNotFoundError:
@@ -291,8 +293,11 @@ class BundleReader:
             view = buf[off - start : off - start + entry.size]
             try:
                 result[name] = codec.decode_numeric(
-                    view, as_dtype(entry.dtype), [d.size for d in entry.shape.dim],
-                    entry.crc32c, big_endian=self.header.endianness == _BIG_ENDIAN,
+                    view,
+                    as_dtype(entry.dtype),
+                    [d.size for d in entry.shape.dim],
+                    entry.crc32c,
+                    big_endian=self.header.endianness == _BIG_ENDIAN,
                 )
             except codec.PayloadError as e:
                 raise DataLossError(

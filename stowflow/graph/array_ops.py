@@ -274,8 +274,10 @@ def range(
         ]
         # As TF's math_ops.range: without dtype, the widest of the three types wins and the
         # others are cast to it (``tf.range(6.0)`` is float32).
-        target = dtypes.as_dtype(dtype).base_dtype if dtype is not None else max(
-            (t.dtype.base_dtype for t in args), key=_RANGE_TYPES.index
+        target = (
+            dtypes.as_dtype(dtype).base_dtype
+            if dtype is not None
+            else max((t.dtype.base_dtype for t in args), key=_RANGE_TYPES.index)
         )
         start_t, limit_t, delta_t = (
             t
@@ -287,7 +289,12 @@ def range(
 
 
 _RANGE_TYPES = [
-    dtypes.int32, dtypes.int64, dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
+    dtypes.int32,
+    dtypes.int64,
+    dtypes.float16,
+    dtypes.bfloat16,
+    dtypes.float32,
+    dtypes.float64,
 ]
 
 

@@ -79,6 +79,20 @@ def canonical_device(spec: str | None) -> str:
     return "/" + "/".join(parts)
 
 
+def merge_device(outer: str, inner: str) -> str:
+    """Nested ``tf.device`` scopes (canonical strings): inner fields win, unset ones inherit.
+
+    ``merge_device("/job:ps", "/device:CPU:0")`` is ``"/job:ps/device:CPU:0"`` (TF's
+    ``DeviceSpec.make_merged_spec``).
+    """
+    fields: dict[str, str] = {}
+    for spec in (outer, inner):
+        for piece in filter(None, spec.split("/")):
+            fields[piece.split(":", 1)[0]] = piece
+    order = ("job", "replica", "task", "device")
+    return "/" + "/".join(fields[k] for k in order if k in fields)
+
+
 class Tensor:
     """One output of an Operation (``tf.Tensor`` in graph mode)."""
 
@@ -446,7 +460,10 @@ class Graph:
     @contextlib.contextmanager
     def device(self, device_name_or_function: str | None) -> Iterator[None]:
         """Ops created inside record this device in their NodeDef."""
-        self._device_stack.append(canonical_device(device_name_or_function or ""))
+        spec = canonical_device(device_name_or_function or "")
+        if spec and self._device_stack:
+            spec = merge_device(self._device_stack[-1], spec)
+        self._device_stack.append(spec)
         try:
             yield
         finally:

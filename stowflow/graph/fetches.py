@@ -26,7 +26,9 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
 
     def walk(item: Any) -> Callable[[list], Any]:
         if item is None:
-            raise TypeError(f'Argument `fetch` = {item} has invalid type "NoneType". Cannot be None')
+            raise TypeError(
+                f'Argument `fetch` = {item} has invalid type "NoneType". Cannot be None'
+            )
         if isinstance(item, dict):
             keys = list(item)
             subs = [walk(item[k]) for k in keys]

@@ -84,6 +84,7 @@ def import_graph_def(
         op_name, index, _ = _parse_input(key if ":" in key else key + ":0")
         mapped[(op_name, index)] = builder.convert_to_tensor(value)
     created: dict[str, Operation] = {}
+    _merge_library(graph, graph_def)
     with graph.name_scope(name if name is not None else "import") as scope:
         for node in _topological(list(graph_def.node)):
             try:
@@ -122,6 +123,19 @@ def import_graph_def(
     if return_elements is None:
         return None
     return [_return_element(created, e) for e in return_elements]
+
+
+def _merge_library(graph: Any, graph_def: Any) -> None:
+    """Adds the GraphDef's functions to the graph's library (names already there win)."""
+    if not graph_def.HasField("library") or not graph_def.library.function:
+        return
+    if graph.library is None:
+        graph.library = type(graph_def.library)()
+    known = {f.signature.name for f in graph.library.function}
+    for function in graph_def.library.function:
+        if function.signature.name not in known:
+            graph.library.function.add().CopyFrom(function)
+    graph.library.gradient.extend(graph_def.library.gradient)
 
 
 def _rewrite_colocation(attrs: dict[str, Any], scope: str) -> tuple[None, None, dict[str, Any]]:

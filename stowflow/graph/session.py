@@ -17,6 +17,7 @@ import numpy as np
 from stowflow import dtypes, errors
 from stowflow.graph import fetches as fetch_lib
 from stowflow.graph.core import Graph, Operation, Tensor, get_default_graph
+from stowflow.graph.functions import CALL_OPS, call_function
 from stowflow.graph.kernels import get_kernel
 from stowflow.graph.kernels.random_kernels import RngState
 from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
@@ -201,7 +202,12 @@ class Session:
         return array
 
     def _execute(self, flat: list[Tensor | Operation], feeds: dict[Tensor, Any]) -> list[Any]:
-        targets = [e.op if isinstance(e, Tensor) else e for e in flat]
+        # A fetched tensor that is also fed needs nothing computed (TF prunes its producer).
+        targets = [
+            e.op if isinstance(e, Tensor) else e
+            for e in flat
+            if not (isinstance(e, Tensor) and e in feeds)
+        ]
         order = _schedule(targets, feeds)
         values: dict[Tensor, Any] = dict(feeds)
         for op in order:
@@ -219,23 +225,27 @@ class Session:
             return
         inputs = [values[t] for t in op._inputs]
         try:
-            stateful = STATEFUL_KERNELS.get(op.type)
-            if stateful is not None:
-                outputs = stateful(self._state, op, inputs)
-            else:
-                inputs = [self._state.deref(v, t) for v, t in zip(inputs, op._inputs, strict=True)]
-                attrs = _decoded_attrs(op)
-                if op.type in RANDOM_OPS:
-                    attrs = {
-                        **attrs,
-                        "_rng_state": self._state.per_op.setdefault(op.name, RngState()),
-                    }
-                outputs = get_kernel(op.type)(_group_inputs(op, inputs), attrs)
+            outputs = self._compute(op, inputs)
         except errors.OpError as e:
             raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
         for tensor, value in zip(op._outputs, outputs, strict=False):
             if tensor not in values:
                 values[tensor] = value
+
+    def _compute(self, op: Any, inputs: list[Any]) -> list[Any]:
+        """Runs one op (graph op or function-body node) on its input values."""
+        stateful = STATEFUL_KERNELS.get(op.type)
+        if stateful is not None:
+            return stateful(self._state, op, inputs)
+        if op.type in CALL_OPS:
+            name = op.get_attr("f").name
+            library = self._graph.library
+            return call_function(library, name, inputs, self._compute)
+        inputs = [self._state.deref(v) for v in inputs]
+        attrs = _decoded_attrs(op)
+        if op.type in RANDOM_OPS:
+            attrs = {**attrs, "_rng_state": self._state.per_op.setdefault(op.name, RngState())}
+        return get_kernel(op.type)(_group_inputs(op, inputs), attrs)
 
 
 def _decoded_attrs(op: Operation) -> dict[str, Any]:

@@ -14,3 +14,5 @@ VARIABLES_FILENAME = "variables"
 FINGERPRINT_FILENAME = "fingerprint.pb"
 # TF1 SavedModels pack AssetFileDefs into an Any under TensorFlow's own type name.
 ASSET_FILE_DEF_TYPE_URL = "type.googleapis.com/tensorflow.AssetFileDef"
+# TF2 SavedModels name their init op through this pseudo-signature.
+INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"

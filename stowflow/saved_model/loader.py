@@ -100,6 +100,9 @@ def asset_file_defs(meta: Any) -> list[Any]:
 
 
 def _init_op_name(meta: Any) -> str | None:
+    init_sig = meta.signature_def.get(constants.INIT_OP_SIGNATURE_KEY)
+    if init_sig is not None and constants.INIT_OP_SIGNATURE_KEY in init_sig.outputs:
+        return str(init_sig.outputs[constants.INIT_OP_SIGNATURE_KEY].name)  # TF2 SavedModels
     for key in (constants.MAIN_OP_KEY, constants.LEGACY_INIT_OP_KEY):
         collection = meta.collection_def.get(key)
         if collection is not None and collection.node_list.value:

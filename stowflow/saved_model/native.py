@@ -16,7 +16,7 @@ from stowflow import dtypes
 from stowflow.errors import UnimplementedError
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
-from stowflow.saved_model import loader, tag_constants
+from stowflow.saved_model import constants, loader, tag_constants
 
 
 class SignatureFunction:
@@ -101,6 +101,7 @@ class LoadedModel:
         self.signatures = {
             key: SignatureFunction(session, key, sig)
             for key, sig in sorted(meta_graph_def.signature_def.items())
+            if key != constants.INIT_OP_SIGNATURE_KEY
         }
 
     def close(self) -> None:

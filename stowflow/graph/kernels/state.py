@@ -174,3 +174,8 @@ def _placeholder(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
         f"You must feed a value for placeholder tensor '{op.name}' with dtype "
         f"{dtypes.as_dtype(dtype).name}{shown}",
     )
+
+
+@stateful("DisableCopyOnRead")
+def _disable_copy_on_read(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    return []  # copy-on-read is a TF memory optimisation; values here are never aliased
