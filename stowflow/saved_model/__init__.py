@@ -8,6 +8,7 @@ from stowflow.saved_model import (
     constants,
     loader,
     main_op,
+    object_graph,
     signature_constants,
     signature_def_utils,
     tag_constants,
