@@ -86,8 +86,13 @@ def median_time(fn: Any, reps: int, warmup: int) -> float:
     return statistics.median(ts)
 
 
-def graph_cases(tf: Any, quick: bool, reps: int) -> dict[str, Any]:
-    """Cases (1) and (2) against the TF1 namespace ``tf`` (stowflow's or TensorFlow's)."""
+def graph_cases(
+    tf: Any, quick: bool, reps: int, config: Any = None, chain_only: bool = False
+) -> dict[str, Any]:
+    """Cases (1) and (2) against the TF1 namespace ``tf`` (stowflow's or TensorFlow's).
+
+    ``config`` is passed to ``tf.Session`` (TF side only: to switch Grappler off).
+    """
     p = sizes(quick)
     res: dict[str, Any] = {}
 
@@ -100,13 +105,15 @@ def graph_cases(tf: Any, quick: bool, reps: int) -> dict[str, Any]:
         for _ in range(n):
             x = x + 1.0
         t0 = time.perf_counter()
-        with tf.Session(graph=g) as sess:
+        with tf.Session(graph=g, config=config) as sess:
             feed = {x0: np.float32(0.5)}
             first = float(sess.run(x, feed))
             res["chain_first_run_s"] = time.perf_counter() - t0
             res["chain_value"] = first
             res["chain_s"] = median_time(lambda: sess.run(x, feed), reps, p["warmup"])
     res["chain_n"] = n
+    if chain_only:
+        return res
 
     # (2) MLP forward
     ws = mlp_weights()
@@ -126,9 +133,27 @@ def graph_cases(tf: Any, quick: bool, reps: int) -> dict[str, Any]:
                 res[f"mlp{batch}_out"] = np.asarray(out, dtype=np.float64).ravel().tolist()[:40]
                 res[f"mlp{batch}_sum"] = float(np.asarray(out, dtype=np.float64).sum())
                 res[f"mlp{batch}_s"] = median_time(
-                    lambda: sess.run(probs, feed), reps, p["warmup"]
+                    lambda feed=feed: sess.run(probs, feed), reps, p["warmup"]
                 )
     return res
+
+
+def numpy_mlp_cases(reps: int, warmup: int) -> dict[str, float]:
+    """The same MLP forward in plain NumPy: the floor for any NumPy-backed executor."""
+    ws = mlp_weights()
+
+    def fwd(x: np.ndarray) -> np.ndarray:
+        h = np.maximum(x @ ws[0] + ws[1], np.float32(0))
+        h = np.maximum(h @ ws[2] + ws[3], np.float32(0))
+        z = h @ ws[4] + ws[5]
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    out = {}
+    for batch in (1, 256):
+        x = mlp_input(batch)
+        out[f"mlp{batch}_s"] = median_time(lambda x=x: fwd(x), reps, warmup)
+    return out
 
 
 def tf_python_path() -> str | None:
@@ -150,6 +175,14 @@ def tf_worker(args: argparse.Namespace) -> None:
     import tensorflow as real_tf
 
     res = graph_cases(tf, args.quick, args.reps)
+    # Same chain with TF's graph optimizers off: Grappler's arithmetic optimizer rewrites
+    # the chain of constant additions, so the default row understates TF's per-op cost.
+    cfg = tf.ConfigProto()
+    cfg.graph_options.rewrite_options.disable_meta_optimizer = True
+    cfg.graph_options.optimizer_options.opt_level = tf.OptimizerOptions.L0
+    noopt = graph_cases(tf, args.quick, args.reps, config=cfg, chain_only=True)
+    res["chain_noopt_s"] = noopt["chain_s"]
+    res["chain_noopt_value"] = noopt["chain_value"]
     res["tf_version"] = real_tf.__version__
     res["threads"] = {
         "intra": real_tf.config.threading.get_intra_op_parallelism_threads(),
@@ -166,7 +199,7 @@ def run_tf_worker(py: str, args: argparse.Namespace) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
     for line in proc.stdout.splitlines():
         if line.startswith("TFRESULT "):
-            return json.loads(line[len("TFRESULT "):])
+            return json.loads(line[len("TFRESULT ") :])
     raise RuntimeError(
         f"TF worker failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     )
@@ -194,18 +227,38 @@ def run_wall(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str,
 
 def seed_cases(tf_py: str | None, reps: int) -> dict[str, Any]:
     dev_py = sys.executable
-    env_sf = dict(os.environ)
+    root = tempfile.mkdtemp(prefix="stowflow_graph_exec_")
+    # Bytecode: a normal install has .pyc files (pip compiles them; an editable install
+    # writes __pycache__ on first import). This sandbox sets PYTHONDONTWRITEBYTECODE=1, which
+    # would make every stowflow run recompile its sources (~0.1-0.2 s). For the main rows both
+    # systems get a private bytecode cache (PYTHONPYCACHEPREFIX in the temp dir, filled by the
+    # untimed 01_save run), so nothing is written into the repo or the venvs. The row
+    # "stowflow, no bytecode cache" keeps the sandbox setting, for the record.
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
+    env_sf = dict(base, PYTHONPYCACHEPREFIX=os.path.join(root, "pyc_sf"))
     # Make ``stowflow`` importable from the temp dir even without an editable install.
-    env_sf["PYTHONPATH"] = REPO + (os.pathsep + env_sf["PYTHONPATH"] if env_sf.get("PYTHONPATH") else "")
-    env_tf = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env_sf["PYTHONPATH"] = REPO + (
+        os.pathsep + base["PYTHONPATH"] if base.get("PYTHONPATH") else ""
+    )
+    env_nc = {k: v for k, v in env_sf.items() if k != "PYTHONPYCACHEPREFIX"}
+    env_nc["PYTHONDONTWRITEBYTECODE"] = "1"
+    env_tf = dict(base, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPYCACHEPREFIX=os.path.join(root, "pyc_tf"))
     env_tf.pop("PYTHONPATH", None)
     with open(os.path.join(SEED_DIR, "02_restore.expected"), encoding="utf-8") as f:
         expected = json.load(f)["stdout"]
 
     systems: dict[str, tuple[list[str], dict[str, str], str]] = {}
-    root = tempfile.mkdtemp(prefix="stowflow_graph_exec_")
     try:
         systems["stowflow"] = ([dev_py, "-m", "stowflow.tf1"], env_sf, prepare_seed_dir(root, "sf"))
+        systems["stowflow_nocache"] = (
+            [dev_py, "-m", "stowflow.tf1"],
+            env_nc,
+            prepare_seed_dir(root, "nc"),
+        )
         if tf_py:
             systems["tf"] = ([tf_py, TF_RUNNER], env_tf, prepare_seed_dir(root, "tf"))
         res: dict[str, Any] = {}
@@ -240,7 +293,9 @@ def fmt_ratio(sf: float, tf: float | None) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="100-op chain, 2 seed runs (smoke test)")
     ap.add_argument("--skip-tf", action="store_true", help="do not run the TensorFlow side")
     ap.add_argument("--reps", type=int, default=20, help="timed sess.run calls per case (20)")
@@ -257,6 +312,7 @@ def main() -> None:
         print("note: no TensorFlow python found; TF side skipped", file=sys.stderr)
 
     t_start = time.perf_counter()
+    load_start = os.getloadavg()
     tfres: dict[str, Any] | None = None
     if tf_py:
         print(f"running TF worker ({tf_py}) ...", file=sys.stderr, flush=True)
@@ -268,6 +324,8 @@ def main() -> None:
 
     sf_import = time.perf_counter() - t0
     sfres = graph_cases(sf, args.quick, args.reps)
+    npres = numpy_mlp_cases(args.reps, sizes(args.quick)["warmup"])
+    load_after_graph = os.getloadavg()
 
     print("running seed programs ...", file=sys.stderr, flush=True)
     seeds = seed_cases(tf_py, seed_reps)
@@ -275,16 +333,38 @@ def main() -> None:
     # -- correctness cross-checks
     checks = []
     n = sfres["chain_n"]
-    checks.append(("chain value", sfres["chain_value"] == 0.5 + n, f"{sfres['chain_value']} (expect {0.5 + n})"))
+    checks.append(
+        (
+            "chain value",
+            sfres["chain_value"] == 0.5 + n,
+            f"{sfres['chain_value']} (expect {0.5 + n})",
+        )
+    )
     if tfres:
         for b in (1, 256):
-            diff = float(np.max(np.abs(np.array(sfres[f"mlp{b}_out"]) - np.array(tfres[f"mlp{b}_out"]))))
-            checks.append((f"mlp batch {b} vs TF", diff < 1e-5, f"max |diff| {diff:.2e} over first 40 outputs"))
-        checks.append(("chain vs TF", sfres["chain_value"] == tfres["chain_value"], str(tfres["chain_value"])))
-    for key in ("stowflow", "tf"):
+            diff = float(
+                np.max(np.abs(np.array(sfres[f"mlp{b}_out"]) - np.array(tfres[f"mlp{b}_out"])))
+            )
+            checks.append(
+                (
+                    f"mlp batch {b} vs TF",
+                    diff < 1e-5,
+                    f"max |diff| {diff:.2e} over first 40 outputs",
+                )
+            )
+        checks.append(
+            (
+                "chain vs TF",
+                sfres["chain_value"] == tfres["chain_value"] == tfres["chain_noopt_value"],
+                str(tfres["chain_value"]),
+            )
+        )
+    for key in ("stowflow", "stowflow_nocache", "tf"):
         if f"{key}_stdout" in seeds:
             got = seeds[f"{key}_stdout"]
-            checks.append((f"02_restore stdout ({key})", got == seeds["expected_stdout"], repr(got)))
+            checks.append(
+                (f"02_restore stdout ({key})", got == seeds["expected_stdout"], repr(got))
+            )
 
     # -- table
     rows: list[tuple[str, str, str, str]] = []
@@ -294,39 +374,118 @@ def main() -> None:
 
     sf_v = us_per_op(sfres)
     tf_v = us_per_op(tfres) if tfres else None
-    rows.append((f"(1) chain of {n} x (x + 1.0), us per op", f"{sf_v:.2f}", f"{tf_v:.2f}" if tf_v else "-", fmt_ratio(sf_v, tf_v)))
+    rows.append(
+        (
+            f"(1) chain of {n} x (x + 1.0), us per op",
+            f"{sf_v:.2f}",
+            f"{tf_v:.2f}" if tf_v else "-",
+            fmt_ratio(sf_v, tf_v),
+        )
+    )
+    tf_v = tfres["chain_noopt_s"] / n * 1e6 if tfres else None
+    sf_v = us_per_op(sfres)
+    rows.append(
+        (
+            "(1) same, TF with Grappler + graph optimizer off, us per op",
+            f"{sf_v:.2f}",
+            f"{tf_v:.2f}" if tf_v else "-",
+            fmt_ratio(sf_v, tf_v),
+        )
+    )
     sf_v = sfres["chain_s"] * 1e3
     tf_v = tfres["chain_s"] * 1e3 if tfres else None
-    rows.append((f"(1) chain of {n}, ms per sess.run", f"{sf_v:.3f}", f"{tf_v:.3f}" if tf_v else "-", fmt_ratio(sf_v, tf_v)))
+    rows.append(
+        (
+            f"(1) chain of {n}, ms per sess.run",
+            f"{sf_v:.3f}",
+            f"{tf_v:.3f}" if tf_v else "-",
+            fmt_ratio(sf_v, tf_v),
+        )
+    )
     sf_v = sfres["chain_first_run_s"] * 1e3
     tf_v = tfres["chain_first_run_s"] * 1e3 if tfres else None
-    rows.append((f"(1) chain of {n}, Session() + first run, ms (cold, 1 sample)", f"{sf_v:.2f}", f"{tf_v:.2f}" if tf_v else "-", fmt_ratio(sf_v, tf_v)))
+    rows.append(
+        (
+            f"(1) chain of {n}, Session() + first run, ms (cold, 1 sample)",
+            f"{sf_v:.2f}",
+            f"{tf_v:.2f}" if tf_v else "-",
+            fmt_ratio(sf_v, tf_v),
+        )
+    )
     for b in (1, 256):
         sf_v = sfres[f"mlp{b}_s"] * 1e3
         tf_v = tfres[f"mlp{b}_s"] * 1e3 if tfres else None
-        rows.append((f"(2) MLP 784-256-256-10 batch {b}, ms per sess.run", f"{sf_v:.3f}", f"{tf_v:.3f}" if tf_v else "-", fmt_ratio(sf_v, tf_v)))
+        rows.append(
+            (
+                f"(2) MLP 784-256-256-10 batch {b}, ms per sess.run",
+                f"{sf_v:.3f}",
+                f"{tf_v:.3f}" if tf_v else "-",
+                fmt_ratio(sf_v, tf_v),
+            )
+        )
+        np_v = npres[f"mlp{b}_s"] * 1e3
+        rows.append(
+            (
+                f"(2) for reference: same forward in plain NumPy, batch {b}, ms",
+                f"{np_v:.3f}",
+                "-",
+                fmt_ratio(np_v, tf_v),
+            )
+        )
     sf_v = statistics.median(seeds["stowflow_restore"])
     tf_v = statistics.median(seeds["tf_restore"]) if "tf_restore" in seeds else None
     seed_ratio = tf_v / sf_v if tf_v else None
-    rows.append(("(3) seed004 02_restore.py wall time, s", f"{sf_v:.3f}", f"{tf_v:.3f}" if tf_v else "-", fmt_ratio(sf_v, tf_v)))
+    rows.append(
+        (
+            "(3) seed004 02_restore.py wall time, s",
+            f"{sf_v:.3f}",
+            f"{tf_v:.3f}" if tf_v else "-",
+            fmt_ratio(sf_v, tf_v),
+        )
+    )
+    nc_v = statistics.median(seeds["stowflow_nocache_restore"])
+    rows.append(
+        (
+            "(3) same, stowflow with no bytecode cache (PYTHONDONTWRITEBYTECODE=1), s",
+            f"{nc_v:.3f}",
+            f"{tf_v:.3f}" if tf_v else "-",
+            fmt_ratio(nc_v, tf_v),
+        )
+    )
     sf_b = statistics.median(seeds["stowflow_bare"])
     tf_b = statistics.median(seeds["tf_bare"]) if "tf_bare" in seeds else None
-    rows.append(("(3) for reference: `python -c pass`, s", f"{sf_b:.3f}", f"{tf_b:.3f}" if tf_b else "-", "-"))
-    rows.append((
-        "(3) seed time minus interpreter start, s",
-        f"{sf_v - sf_b:.3f}",
-        f"{tf_v - tf_b:.3f}" if tf_v and tf_b else "-",
-        fmt_ratio(sf_v - sf_b, tf_v - tf_b if tf_v and tf_b else None),
-    ))
+    rows.append(
+        (
+            "(3) for reference: `python -c pass`, s",
+            f"{sf_b:.3f}",
+            f"{tf_b:.3f}" if tf_b else "-",
+            "-",
+        )
+    )
+    rows.append(
+        (
+            "(3) seed time minus interpreter start, s",
+            f"{sf_v - sf_b:.3f}",
+            f"{tf_v - tf_b:.3f}" if tf_v and tf_b else "-",
+            fmt_ratio(sf_v - sf_b, tf_v - tf_b if tf_v and tf_b else None),
+        )
+    )
 
     print()
-    print(f"stowflow graph_exec benchmark  ({'quick' if args.quick else 'full'}; "
-          f"median of {args.reps} warm sess.run; seed programs median of {seed_reps})")
+    print(
+        f"stowflow graph_exec benchmark  ({'quick' if args.quick else 'full'}; "
+        f"median of {args.reps} warm sess.run; seed programs median of {seed_reps})"
+    )
     if tfres:
-        print(f"TensorFlow {tfres['tf_version']} (compat.v1, disable_v2_behavior), "
-              f"threads intra={tfres['threads']['intra']} inter={tfres['threads']['inter']} (0 = default)")
-    print(f"numpy {np.__version__}, python {sys.version.split()[0]}, nproc {os.cpu_count()}; "
-          f"'import stowflow' in-process {sf_import * 1e3:.1f} ms")
+        print(
+            f"TensorFlow {tfres['tf_version']} (compat.v1, disable_v2_behavior), "
+            f"threads intra={tfres['threads']['intra']} inter={tfres['threads']['inter']} (0 = default)"
+        )
+    print(
+        f"numpy {np.__version__}, python {sys.version.split()[0]}, nproc {os.cpu_count()}; "
+        f"'import stowflow' in-process {sf_import * 1e3:.1f} ms; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}"
+    )
     print()
     head = ("case", "stowflow", "TensorFlow", "x TF (>1 = stowflow faster)")
     w0 = max(len(r[0]) for r in rows + [head])
@@ -335,18 +494,40 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]:<{w0}} | {r[1]:>9} | {r[2]:>10} | {r[3]:>{len(head[3])}} |")
     print()
-    print("seed samples (s): stowflow " + ", ".join(f"{t:.3f}" for t in seeds["stowflow_restore"])
-          + (("; TF " + ", ".join(f"{t:.3f}" for t in seeds["tf_restore"])) if "tf_restore" in seeds else ""))
+    print(
+        "seed samples (s): stowflow "
+        + ", ".join(f"{t:.3f}" for t in seeds["stowflow_restore"])
+        + "; stowflow no cache "
+        + ", ".join(f"{t:.3f}" for t in seeds["stowflow_nocache_restore"])
+        + (
+            ("; TF " + ", ".join(f"{t:.3f}" for t in seeds["tf_restore"]))
+            if "tf_restore" in seeds
+            else ""
+        )
+    )
     print()
     for name, ok, detail in checks:
         print(f"check {name}: {'ok' if ok else 'MISMATCH'} ({detail})")
     print()
     if seed_ratio is None:
-        print(f"target (3) stowflow >= {TARGET_SEED_SPEEDUP:.0f}x faster than TF: not measured (no TF)")
+        print(
+            f"target (3) stowflow >= {TARGET_SEED_SPEEDUP:.0f}x faster than TF: not measured (no TF)"
+        )
     else:
         verdict = "MET" if seed_ratio >= TARGET_SEED_SPEEDUP else "NOT met"
-        print(f"target (3) stowflow >= {TARGET_SEED_SPEEDUP:.0f}x faster than TF on the whole seed "
-              f"program: {verdict} ({seed_ratio:.1f}x)")
+        print(
+            f"target (3) stowflow >= {TARGET_SEED_SPEEDUP:.0f}x faster than TF on the whole seed "
+            f"program: {verdict} ({seed_ratio:.1f}x)"
+        )
+    print(
+        "load average (1/5/15 min): start "
+        + " ".join(f"{v:.2f}" for v in load_start)
+        + ", after graph cases "
+        + " ".join(f"{v:.2f}" for v in load_after_graph)
+        + ", end "
+        + " ".join(f"{v:.2f}" for v in os.getloadavg())
+        + f"  (nproc {os.cpu_count()}; other load inflates every number)"
+    )
     print(f"total wall time {time.perf_counter() - t_start:.1f} s")
 
 

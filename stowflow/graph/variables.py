@@ -635,7 +635,8 @@ def get_variable(
     tf_dtype = dtypes.as_dtype(dtype if dtype is not None else scope.dtype)
     initializer = initializer if initializer is not None else scope.initializer
     partitioner = partitioner if partitioner is not None else scope.partitioner
-    if isinstance(initializer, np.ndarray | list | int | float) or isinstance(initializer, Tensor):
+    from_value = isinstance(initializer, np.ndarray | list | int | float | Tensor)
+    if from_value:
         value = initializer
         init_fn: Callable[..., Any] = lambda *a, **k: value  # noqa: E731
         if shape is None:
@@ -663,7 +664,8 @@ def get_variable(
                 name=full_name,
                 trainable=trainable,
                 collections=collections,
-                dtype=tf_dtype,
+                # A value initializer keeps its own dtype (TF passes dtype=None then).
+                dtype=None if from_value else tf_dtype,
                 validate_shape=validate_shape,
             )
     store[full_name] = var

@@ -5,6 +5,7 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     array_kernels,
     basic_kernels,
     io_kernels,
+    lookup_kernels,
     math_kernels,
     random_kernels,
 )

@@ -1,0 +1,591 @@
+"""``ParseExampleV2``: tf.train.Example parsing with TensorFlow's fast-parser semantics.
+
+The wire reader mirrors TF's ``example_proto_fast_parsing.cc`` rather than a protobuf
+library, because TF's observable behaviour depends on it: unknown top-level fields are
+skipped even when truncated (``b"zzz"`` parses as an empty Example), map entries are read
+last-to-first (the last duplicate key wins; for dense features an *empty* ``Feature`` is
+skipped so an earlier duplicate can win), a ``Feature`` with no kind is "missing", and a
+string list longer than a fixed dense shape is a parse error rather than a count error.
+A scalar ``serialized`` takes TF's single-example path, whose messages differ
+(FORMATS.md §6.2; messages checked against TF 2.21).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from stowflow import dtypes
+from stowflow.dtypes import DType
+from stowflow.errors import InvalidArgumentError
+from stowflow.graph.kernels.registry import register_kernel, register_shape
+from stowflow.graph.shape import TensorShape, unknown_shape
+
+# Oneof tags of tensorflow.Feature (feature.proto): 1 bytes_list, 2 float_list, 3 int64_list.
+_KIND_BY_TAG = {0x0A: dtypes.string, 0x12: dtypes.float32, 0x1A: dtypes.int64}
+_LIST_NAME = {dtypes.string: "bytes", dtypes.float32: "float", dtypes.int64: "int64"}
+_TF_TYPE_NAME = {dtypes.string: "string", dtypes.float32: "float", dtypes.int64: "int64"}
+_UNKNOWN_NAME = "<unknown>"
+
+
+class _Fail(Exception):
+    """A wire-level parse failure (TF's parser functions returning false)."""
+
+
+# --------------------------------------------------------------------------- wire reader
+
+
+class _Stream:
+    """The slice of protobuf's CodedInputStream TF's fast parser relies on (limits, at-end)."""
+
+    __slots__ = ("buf", "pos", "limit")
+
+    def __init__(self, buf: bytes, pos: int = 0) -> None:
+        self.buf = buf
+        self.pos = pos
+        self.limit = len(buf)
+
+    def readable_end(self) -> int:
+        return min(self.limit, len(self.buf))
+
+    def at_end(self) -> bool:
+        # CodedInputStream::ExpectAtEnd: a limit beyond the buffer is never reached.
+        return self.pos == self.limit
+
+    def push_limit(self, length: int) -> int:
+        old = self.limit
+        self.limit = min(old, self.pos + length)
+        return old
+
+    def varint(self) -> int:
+        end = self.readable_end()
+        result = shift = 0
+        for _ in range(10):
+            if self.pos >= end:
+                raise _Fail
+            byte = self.buf[self.pos]
+            self.pos += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return result
+        raise _Fail
+
+    def expect_byte(self, tag: int) -> bool:
+        if self.pos < self.readable_end() and self.buf[self.pos] == tag:
+            self.pos += 1
+            return True
+        return False
+
+    def peek(self) -> int:
+        return self.buf[self.pos] if self.pos < self.readable_end() else 0
+
+    def raw(self, count: int) -> bytes:
+        if self.pos + count > self.readable_end():
+            raise _Fail
+        out = self.buf[self.pos : self.pos + count]
+        self.pos += count
+        return out
+
+    def skip(self, count: int) -> None:
+        self.pos = min(self.pos + count, self.readable_end())
+
+
+def _skip_extraneous(stream: _Stream) -> None:
+    wire_type = stream.varint() & 7
+    if wire_type == 0:
+        stream.varint()
+    elif wire_type == 1:
+        stream.raw(8)
+    elif wire_type == 2:
+        stream.skip(stream.varint())  # TF ignores a short skip here
+    elif wire_type == 5:
+        stream.raw(4)
+    else:  # groups and invalid wire types
+        raise _Fail
+
+
+def _map_entry(stream: _Stream) -> tuple[bytes, bytes]:
+    old = stream.push_limit(stream.varint())
+    key, value = b"", b""
+    for _ in range(2):  # exactly one key and one value, in either order
+        tag = 0 if stream.at_end() else stream.varint()
+        if tag not in (0x0A, 0x12):
+            raise _Fail
+        length = stream.varint()
+        data = stream.raw(length) if length else b""
+        key, value = (data, value) if tag == 0x0A else (key, data)
+    if not stream.at_end():
+        raise _Fail
+    stream.limit = old
+    return key, value
+
+
+def parse_entries(serialized: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The (key, Feature bytes) map entries of an Example in wire order, or None if malformed."""
+    stream = _Stream(serialized)
+    entries: list[tuple[bytes, bytes]] = []
+    try:
+        while not stream.at_end():
+            if not stream.expect_byte(0x0A):
+                _skip_extraneous(stream)
+                continue
+            old = stream.push_limit(stream.varint())
+            while not stream.at_end():
+                entries.append(_map_entry(stream))
+            stream.limit = old
+    except _Fail:
+        return None
+    return entries
+
+
+def feature_kind(feature: bytes) -> DType | None:
+    """The dtype of a Feature's list (None for a Feature with no kind).
+
+    Raises:
+        InvalidArgumentError: "Unsupported datatype." for any other first tag (as TF).
+    """
+    if not feature:
+        return None
+    kind = _KIND_BY_TAG.get(feature[0])
+    if kind is None:
+        raise InvalidArgumentError(None, None, "Unsupported datatype.")
+    return kind
+
+
+def _open_list(feature: bytes) -> tuple[_Stream, int]:
+    stream = _Stream(feature, 1)
+    return stream, stream.push_limit(stream.varint())
+
+
+def _int64_list(feature: bytes, cap: int | None) -> tuple[list[int], int]:
+    stream, _ = _open_list(feature)
+    values: list[int] = []
+    if stream.at_end():
+        return values, 0
+    if stream.peek() == 0x0A:  # packed
+        stream.pos += 1
+        old = stream.push_limit(stream.varint())
+        while not stream.at_end():
+            values.append(stream.varint())
+        stream.limit = old
+    elif stream.peek() == 0x08:
+        while not stream.at_end():
+            if not stream.expect_byte(0x08):
+                raise _Fail
+            values.append(stream.varint())
+    else:
+        raise _Fail
+    signed = [v - (1 << 64) if v >= 1 << 63 else v for v in values]
+    return signed, len(signed)
+
+
+def _float_list(feature: bytes, cap: int | None) -> tuple[list[float], int]:
+    stream, _ = _open_list(feature)
+    if stream.at_end():
+        return [], 0
+    if stream.peek() == 0x0A:  # packed: TF reads one packed run and ignores what follows
+        stream.pos += 1
+        length = stream.varint()
+        stream.push_limit(length)
+        count = length // 4
+        take = count if cap is None else min(count, cap)
+        return np.frombuffer(stream.raw(4 * take), "<f4").tolist(), count
+    if stream.peek() != 0x0D:
+        raise _Fail
+    values: list[float] = []
+    while not stream.at_end():
+        if not stream.expect_byte(0x0D):
+            raise _Fail
+        values.append(float(np.frombuffer(stream.raw(4), "<f4")[0]))
+    return values, len(values)
+
+
+def _bytes_list(feature: bytes, cap: int | None) -> tuple[list[bytes], int]:
+    stream, _ = _open_list(feature)
+    values: list[bytes] = []
+    while not stream.at_end():
+        if not stream.expect_byte(0x0A):
+            raise _Fail
+        length = stream.varint()
+        if cap is not None and len(values) == cap:  # LimitedArraySlice is full
+            raise _Fail
+        values.append(stream.raw(length))
+    return values, len(values)
+
+
+_LIST_PARSERS: dict[DType, Callable[[bytes, int | None], tuple[list[Any], int]]] = {
+    dtypes.int64: _int64_list,
+    dtypes.float32: _float_list,
+    dtypes.string: _bytes_list,
+}
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class _Dense:
+    key: str
+    dtype: DType
+    shape: TensorShape
+    default: np.ndarray
+
+    @property
+    def variable(self) -> bool:
+        return bool(self.shape.dims) and self.shape.dims[0] is None  # type: ignore[index]
+
+    @property
+    def stride(self) -> int:
+        dims = self.shape.as_list()[1:] if self.variable else self.shape.as_list()
+        return int(np.prod(dims, dtype=np.int64))
+
+    def shape_text(self) -> str:  # PartialTensorShape::DebugString
+        return "[" + ",".join("?" if d is None else str(d) for d in self.shape.as_list()) + "]"
+
+
+@dataclass
+class _Config:
+    sparse: list[tuple[str, DType]]
+    dense: list[_Dense]
+    ragged: list[tuple[str, DType, DType]]
+    index: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, (key, *_) in enumerate(self.sparse):
+            self.index[key] = ("sparse", i)
+        for i, d in enumerate(self.dense):
+            self.index[d.key] = ("dense", i)
+        for i, (key, *_) in enumerate(self.ragged):
+            self.index[key] = ("ragged", i)
+
+
+@dataclass
+class _Parsed:
+    """One example's values: dense rows (or None if missing), sparse/ragged lists."""
+
+    dense: list[Any]
+    sparse: list[list[Any]]
+    ragged: list[list[Any]]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+
+
+def _strings(array: Any) -> list[str]:
+    return [_text(v) for v in np.asarray(array, dtype=object).reshape(-1)]
+
+
+# --------------------------------------------------------------------------- per-example parsing
+
+
+class _ExampleParser:
+    """Parses one serialized Example against the config; ``single`` picks TF's scalar path."""
+
+    def __init__(self, config: _Config, single: bool, name: str, index: int) -> None:
+        self.config = config
+        self.single = single
+        self.name = name
+        self.index = index
+
+    def error(self, key: str, suffix: str) -> InvalidArgumentError:
+        if self.single:
+            return InvalidArgumentError(None, None, f"Key: {key}.  {suffix}")
+        return InvalidArgumentError(
+            None, None, f"Name: {self.name}, Key: {key}, Index: {self.index}.  {suffix}"
+        )
+
+    def parse_error(self, key: str, kind: DType) -> InvalidArgumentError:
+        if self.single:
+            return self.error(
+                key, f"Can't parse serialized Example: Parsing {_LIST_NAME[kind]}_list failed."
+            )
+        return self.error(key, "Can't parse serialized Example.")
+
+    def parse(self, serialized: bytes) -> _Parsed:
+        entries = parse_entries(serialized)
+        if entries is None:
+            raise InvalidArgumentError(
+                None, None, f"Could not parse example input, value: '{_text(serialized)}'"
+            )
+        cfg = self.config
+        out = _Parsed([None] * len(cfg.dense), [None] * len(cfg.sparse), [None] * len(cfg.ragged))
+        for raw_key, feature in reversed(entries):  # the last duplicate wins, as in protobuf
+            where = cfg.index.get(_text(raw_key))
+            if where is None:
+                continue
+            kind = feature_kind(feature)
+            if where[0] == "dense":
+                self._dense(out, where[1], feature, kind)
+            else:
+                self._listed(out, where, feature, kind)
+        self._fill_missing(out)
+        return out
+
+    def _dense(self, out: _Parsed, d: int, feature: bytes, kind: DType | None) -> None:
+        spec = self.config.dense[d]
+        if kind is None or out.dense[d] is not None:
+            return
+        if kind != spec.dtype:
+            raise self.error(
+                spec.key,
+                f"Data types don't match. Data type: {_TF_TYPE_NAME[kind]} but expected type: "
+                f"{_TF_TYPE_NAME[spec.dtype]}",
+            )
+        cap = None if spec.variable else spec.stride
+        try:
+            values, count = _LIST_PARSERS[kind](feature, cap)
+        except _Fail:
+            raise self.parse_error(spec.key, kind) from None
+        self._check_count(spec, count)
+        out.dense[d] = values
+
+    def _check_count(self, spec: _Dense, count: int) -> None:
+        type_name = _LIST_NAME[spec.dtype]
+        if spec.variable:
+            if count % max(spec.stride, 1) == 0 or spec.stride == 0:
+                return
+            if self.single:
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    f"Error while parsing feature with key {spec.key}: number of elements should "
+                    f"be divisible by {spec.stride}, found {count} instead",
+                )
+            raise self.error(
+                spec.key,
+                f"Number of {type_name} values is not a multiple of stride length. Saw {count} "
+                f"values but output shape is: {spec.shape_text()}",
+            )
+        if count == spec.stride:
+            return
+        if self.single:
+            raise self.error(
+                spec.key,
+                f"Can't parse serialized Example: Some {type_name}_list slice was not parsed.",
+            )
+        raise self.error(
+            spec.key,
+            f"Number of {type_name} values != expected.  Values size: {count} but output shape: "
+            f"{spec.shape_text()}",
+        )
+
+    def _listed(self, out: _Parsed, where: tuple[str, int], feature: bytes, kind: Any) -> None:
+        table = out.sparse if where[0] == "sparse" else out.ragged
+        spec = (self.config.sparse if where[0] == "sparse" else self.config.ragged)[where[1]]
+        key, want = spec[0], spec[1]
+        # The batch path takes the last entry even when it has no kind; the scalar path skips it.
+        if table[where[1]] is not None or (kind is None and self.single):
+            return
+        if kind is not None and kind != want:
+            raise self.error(
+                key,
+                f"Data types don't match. Expected type: {_TF_TYPE_NAME[want]}, "
+                f"Actual type: {_TF_TYPE_NAME[kind]}",
+            )
+        values: list[Any] = []
+        if kind is not None:
+            try:
+                values, _ = _LIST_PARSERS[want](feature, None)
+            except _Fail:
+                if self.single and want == dtypes.string:
+                    raise self.error(
+                        key,
+                        "Can't parse serialized Example: Could not get num elements in bytes_list.",
+                    ) from None
+                raise self.parse_error(key, want) from None
+        table[where[1]] = values
+
+    def _fill_missing(self, out: _Parsed) -> None:
+        for d, spec in enumerate(self.config.dense):
+            if out.dense[d] is not None:
+                continue
+            if spec.variable:
+                out.dense[d] = []
+            elif spec.default.size == 0:
+                prefix = "" if self.single else f"Name: {self.name}, "
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    f"{prefix}Feature: {spec.key} (data type: {_TF_TYPE_NAME[spec.dtype]}) is "
+                    "required but could not be found.",
+                )
+            else:
+                out.dense[d] = spec.default
+        out.sparse = [v if v is not None else [] for v in out.sparse]
+        out.ragged = [v if v is not None else [] for v in out.ragged]
+
+
+# --------------------------------------------------------------------------- assembling outputs
+
+
+def _array(values: list[Any], dtype: DType) -> np.ndarray:
+    if dtype == dtypes.string:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+    return np.asarray(values, dtype=dtype.as_numpy_dtype).reshape(-1)
+
+
+def _sparse_outputs(rows: list[list[Any]], dtype: DType, single: bool) -> list[np.ndarray]:
+    counts = [len(r) for r in rows]
+    values = _array([v for r in rows for v in r], dtype)
+    positions = np.concatenate([np.arange(c, dtype=np.int64) for c in counts] or [[]])
+    positions = positions.astype(np.int64)
+    longest = max(counts, default=0)
+    if single:
+        return [positions.reshape(-1, 1), values, np.array([longest], np.int64)]
+    batch = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    indices = np.stack([batch, positions], axis=1) if len(batch) else np.zeros((0, 2), np.int64)
+    return [indices, values, np.array([len(rows), longest], np.int64)]
+
+
+def _dense_output(spec: _Dense, rows: list[Any], single: bool) -> np.ndarray:
+    inner = spec.shape.as_list()[1:] if spec.variable else spec.shape.as_list()
+    np_dtype = object if spec.dtype == dtypes.string else spec.dtype.as_numpy_dtype
+    if not spec.variable:
+        out = np.empty([len(rows)] + inner, dtype=np_dtype)
+        for i, row in enumerate(rows):
+            out[i] = np.asarray(row, dtype=np_dtype).reshape(inner)
+        return out[0] if single else out
+    stride = max(spec.stride, 1)
+    longest = max((len(r) // stride for r in rows), default=0)
+    out = np.empty([len(rows), longest] + inner, dtype=np_dtype)
+    out[...] = np.asarray(spec.default, dtype=np_dtype).reshape(())
+    for i, row in enumerate(rows):
+        n = len(row) // stride
+        if n:
+            out[i, :n] = np.asarray(row, dtype=np_dtype).reshape([n] + inner)
+    return out[0] if single else out
+
+
+def _ragged_outputs(
+    rows: list[list[Any]], dtype: DType, split_dtype: DType
+) -> tuple[np.ndarray, np.ndarray]:
+    values = _array([v for r in rows for v in r], dtype)
+    splits = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+    return values, splits.astype(split_dtype.as_numpy_dtype)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _check_inputs(serialized: np.ndarray, names: np.ndarray, cfg: _Config) -> None:
+    if serialized.ndim > 1:
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Expected serialized to be a scalar or vector, got shape: "
+            f"{_shape_text(serialized.shape)}",
+        )
+    if names.size > 0 and names.shape != serialized.shape:
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Expected names have the same shape as serialized: "
+            f"name.shape={_shape_text(names.shape)}, "
+            f"serialized.shape={_shape_text(serialized.shape)}",
+        )
+    for d, spec in enumerate(cfg.dense):
+        default = spec.default
+        if spec.variable and default.size != 1:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"dense_shape[{d}] is a variable length shape and therefore the def_value "
+                f"tensor must have exactly one element, but has {default.size} elements",
+            )
+        if not spec.variable and default.size and not spec.shape.is_compatible_with(default.shape):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"def_value[{d}].shape() == {_shape_text(default.shape)} is not compatible with "
+                f"dense_shapes_[{d}] == {spec.shape_text()}",
+            )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _config(inputs: list[Any], attrs: dict[str, Any]) -> _Config:
+    _, _, sparse_keys, dense_keys, ragged_keys, defaults = inputs
+    dense = [
+        _Dense(key, dtypes.as_dtype(t), TensorShape(s.dims), np.asarray(default))
+        for key, t, s, default in zip(
+            _strings(dense_keys), attrs["Tdense"], attrs["dense_shapes"], defaults, strict=True
+        )
+    ]
+    sparse = list(zip(_strings(sparse_keys), attrs["sparse_types"], strict=True))
+    ragged = list(
+        zip(
+            _strings(ragged_keys),
+            attrs["ragged_value_types"],
+            attrs["ragged_split_types"],
+            strict=True,
+        )
+    )
+    return _Config(sparse, dense, ragged)
+
+
+@register_kernel("ParseExampleV2")
+def _parse_example_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    serialized = np.asarray(inputs[0], dtype=object)
+    names = np.asarray(inputs[1], dtype=object)
+    cfg = _config(inputs, attrs)
+    _check_inputs(serialized, names, cfg)
+    single = serialized.ndim == 0
+    flat_names = _strings(names) if names.size else []
+    parsed = [
+        _ExampleParser(cfg, single, flat_names[i] if flat_names else _UNKNOWN_NAME, i).parse(
+            bytes(s)
+        )
+        for i, s in enumerate(serialized.reshape(-1))
+    ]
+    sparse = [
+        _sparse_outputs([p.sparse[i] for p in parsed], t, single)
+        for i, (_, t) in enumerate(cfg.sparse)
+    ]
+    ragged = [
+        _ragged_outputs([p.ragged[i] for p in parsed], t, split)
+        for i, (_, t, split) in enumerate(cfg.ragged)
+    ]
+    return [
+        *(s[0] for s in sparse),
+        *(s[1] for s in sparse),
+        *(s[2] for s in sparse),
+        *(
+            _dense_output(spec, [p.dense[d] for p in parsed], single)
+            for d, spec in enumerate(cfg.dense)
+        ),
+        *(r[0] for r in ragged),
+        *(r[1] for r in ragged),
+    ]
+
+
+# --------------------------------------------------------------------------- static shapes
+
+
+@register_shape("ParseExampleV2")
+def _parse_example_v2_shape(op: Any) -> list[TensorShape]:
+    """TF's ParseExampleV2 shape function (core/ops/parsing_ops.cc)."""
+    prefix = op.inputs[0].shape
+    if prefix.ndims is not None and prefix.ndims > 1:
+        raise ValueError(f"Shape must be at most rank 1 but is rank {prefix.ndims}")
+    rank = None if prefix.ndims is None else prefix.ndims + 1
+    num_sparse = int(op.get_attr("num_sparse"))
+    out: list[TensorShape] = []
+    out += [TensorShape([None, rank]) for _ in range(num_sparse)]
+    out += [TensorShape([None]) for _ in range(num_sparse)]
+    out += [TensorShape([rank]) for _ in range(num_sparse)]
+    for shape in op.get_attr("dense_shapes"):
+        dims = TensorShape(shape).dims
+        out.append(unknown_shape() if prefix.ndims is None else TensorShape(prefix.dims + dims))
+    ragged = len(op.get_attr("ragged_value_types"))
+    out += [TensorShape([None]) for _ in range(ragged)]
+    out += [TensorShape([None]) for _ in range(ragged)]
+    return out
