@@ -93,6 +93,7 @@ __all__ = [
     "loader",
     "main_op",
     "maybe_saved_model_directory",
+    "object_graph",
     "predict_signature_def",
     "regression_signature_def",
     "signature_constants",

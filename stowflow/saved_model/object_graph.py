@@ -27,7 +27,9 @@ def object_paths(object_graph_def: Any) -> dict[int, str]:
         for child in object_graph_def.nodes[node_id].children:
             if child.node_id not in paths:
                 parent = paths[node_id]
-                paths[child.node_id] = f"{parent}.{child.local_name}" if parent else child.local_name
+                paths[child.node_id] = (
+                    f"{parent}.{child.local_name}" if parent else child.local_name
+                )
                 queue.append(child.node_id)
     return paths
 
@@ -40,12 +42,19 @@ def variables(export_dir: str, tags: Any = None) -> dict[str, np.ndarray]:
             variables checkpoint.
     """
     saved_model = loader.parse_saved_model(export_dir)
-    meta = (saved_model.meta_graphs[0] if tags is None
-            else loader.find_meta_graph(saved_model, tags, export_dir))
+    meta = (
+        saved_model.meta_graphs[0]
+        if tags is None
+        else loader.find_meta_graph(saved_model, tags, export_dir)
+    )
     graph = meta.object_graph_def
     if not graph.nodes:
-        raise NotFoundError(None, None, f"{export_dir} is a TF1 SavedModel: it has no object "
-                            "graph (load it and read its variables by name instead)")
+        raise NotFoundError(
+            None,
+            None,
+            f"{export_dir} is a TF1 SavedModel: it has no object "
+            "graph (load it and read its variables by name instead)",
+        )
     prefix = os.path.join(export_dir, constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME)
     trackable = checkpoint.object_graph(prefix)
     paths = object_paths(graph)
@@ -57,5 +66,6 @@ def variables(export_dir: str, tags: Any = None) -> dict[str, np.ndarray]:
             for attribute in trackable.nodes[node_id].attributes:
                 if attribute.name == "VARIABLE_VALUE":
                     out[paths.get(node_id, node.variable.name)] = reader.get_tensor(
-                        attribute.checkpoint_key)
+                        attribute.checkpoint_key
+                    )
     return out

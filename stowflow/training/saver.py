@@ -284,10 +284,10 @@ class Saver:
         self._last_checkpoints = sorted(stamps, key=lambda t: t[1])
 
     def _record(self, path: str) -> None:
+        if not self._max_to_keep:
+            return  # as TF's _RecordLastCheckpoint: nothing is tracked (or deleted)
         self._last_checkpoints = [c for c in self._last_checkpoints if c[0] != path]
         self._last_checkpoints.append((path, time.time()))
-        if not self._max_to_keep:
-            return
         while len(self._last_checkpoints) > self._max_to_keep:
             old, stamp = self._last_checkpoints.pop(0)
             if stamp > self._next_keep_time:
