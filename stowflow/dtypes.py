@@ -111,6 +111,12 @@ class DType:
         return {8: float32, 18: float64}.get(self.base_dtype._enum, self)
 
     @property
+    def type_string(self) -> str:
+        """TF's C++ ``DataTypeString`` spelling used in error messages (``float``, ``half``)."""
+        base = _C_TYPE_NAMES.get(self.base_dtype._name, self.base_dtype._name)
+        return base + "_ref" if self.is_ref else base
+
+    @property
     def size(self) -> int:
         """Bytes per element in a checkpoint, 0 for variable-size types."""
         return self._size
@@ -170,6 +176,9 @@ class DType:
     def __reduce__(self) -> tuple[Any, ...]:
         return (as_dtype, (self._enum,))
 
+
+# types.cc DataTypeString, where it differs from the Python name.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 
 _ML_FLOATS = {n for _, n, _, _ in _TABLE if n.startswith(("float8", "float4", "bfloat16"))}
 

@@ -7,6 +7,7 @@ not at all; an existing non-empty ``export_dir`` is never overwritten.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -20,6 +21,8 @@ from stowflow.proto import meta_graph_pb2, saved_model_pb2, saver_pb2
 from stowflow.saved_model import constants
 from stowflow.saved_model.signature_def_utils import is_valid_signature
 from stowflow.training.saver import Saver
+
+logger = logging.getLogger("tensorflow")
 
 
 def _asset_files(assets: Any, sess: Any) -> list[tuple[str, str]]:
@@ -62,6 +65,11 @@ class SavedModelBuilder:
     # -- pieces ---------------------------------------------------------------------------------
 
     def _copy_assets(self, files: list[tuple[str, str]]) -> list[Any]:
+        if not files:
+            logger.info("No assets to save.")
+            logger.info("No assets to write.")
+            return []
+        logger.info("Assets added to graph.")
         defs = []
         asset_dir = os.path.join(self._tmp_dir, constants.ASSETS_DIRECTORY)
         for tensor_name, source in files:
@@ -73,6 +81,9 @@ class SavedModelBuilder:
             asset = meta_graph_pb2.AssetFileDef(filename=base)
             asset.tensor_info.name = tensor_name
             defs.append(asset)
+        logger.info(
+            "Assets written to: %s", os.path.join(self._export_dir, constants.ASSETS_DIRECTORY)
+        )
         return defs
 
     @staticmethod
@@ -243,7 +254,9 @@ class SavedModelBuilder:
         os.makedirs(parent, exist_ok=True)
         os.rename(self._tmp_dir, self._export_dir)
         _fs.fsync_dir(parent)
-        return os.path.join(self._export_dir, name)
+        path = os.path.join(self._export_dir, name)
+        logger.info("SavedModel written to: %s", path)
+        return path
 
 
 def _init_op(main_op: Any, legacy_init_op: Any) -> tuple[Any, str]:

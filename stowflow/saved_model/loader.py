@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
+from stowflow import _deprecation
 from stowflow import checkpoint as ckpt_lib
 from stowflow.proto import meta_graph_pb2, saved_model_pb2
 from stowflow.saved_model import constants
@@ -122,6 +123,14 @@ def load(
         OSError: if there is no SavedModel at ``export_dir``.
         RuntimeError: if no MetaGraphDef has exactly these tags.
     """
+    _deprecation.warn(
+        "load", "tensorflow.python.saved_model.loader_impl", "Use `tf.saved_model.load` instead."
+    )
+    return load_internal(sess, tags, export_dir, import_scope)
+
+
+def load_internal(sess: Any, tags: Any, export_dir: str, import_scope: str | None = None) -> Any:
+    """:func:`load` without the TF1 deprecation warning (for stowflow's own callers)."""
     export_dir = os.fspath(export_dir)
     meta = find_meta_graph(parse_saved_model(export_dir), tags, export_dir)
     with sess.graph.as_default():

@@ -141,11 +141,11 @@ def load(
     """
     if isinstance(export_dir, Session):
         target = export_dir_tf1 if export_dir_tf1 is not None else kwargs.pop("export_dir")
-        return loader.load(export_dir, tags, target, **kwargs)
+        return loader.load(export_dir, tags, target, **kwargs)  # TF1 code: warns as TF does
     export_dir = os.fspath(export_dir)
     saved_model = loader.parse_saved_model(export_dir)
     chosen = _pick_tags(saved_model, export_dir) if tags is None else tags
     meta = loader.find_meta_graph(saved_model, chosen, export_dir)
     session = Session(graph=Graph())
-    loader.load(session, chosen, export_dir)
+    loader.load_internal(session, chosen, export_dir)
     return LoadedModel(export_dir, meta, session)

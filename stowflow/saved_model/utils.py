@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stowflow import tensors
+from stowflow import _deprecation, tensors
 from stowflow.graph.core import Graph, Tensor, get_default_graph
 from stowflow.proto import meta_graph_pb2
 
@@ -15,6 +15,9 @@ def build_tensor_info(tensor: Any) -> Any:
     Raises:
         ValueError: for something that is not a Tensor or SparseTensor.
     """
+    _deprecation.warn(
+        "build_tensor_info", "tensorflow.python.saved_model.utils_impl", _deprecation.V1_ONLY
+    )
     info = meta_graph_pb2.TensorInfo()
     if hasattr(tensor, "indices") and hasattr(tensor, "dense_shape"):
         info.coo_sparse.indices_tensor_name = tensor.indices.name

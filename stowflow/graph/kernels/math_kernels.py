@@ -29,7 +29,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-from stowflow import errors
+from stowflow import dtypes, errors
 from stowflow.errors import InvalidArgumentError, UnimplementedError
 from stowflow.graph.kernels.registry import register_kernel
 
@@ -535,13 +535,8 @@ def cast(x: Array, dst_dtype: Any, truncate: bool = False) -> Array:
         return x.astype(dst)
 
 
-# TF's DataTypeString spellings where they differ from the Python names.
-_DATA_TYPE_STRING = {"float32": "float", "float64": "double", "float16": "half"}
-
-
 def _tf_name(dtype: np.dtype) -> str:
-    name = "string" if dtype.kind == "O" else str(dtype)
-    return _DATA_TYPE_STRING.get(name, name)
+    return "string" if dtype.kind == "O" else dtypes.as_dtype(dtype).type_string
 
 
 @register_kernel("Cast")

@@ -172,7 +172,7 @@ def _placeholder(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
         None,
         None,
         f"You must feed a value for placeholder tensor '{op.name}' with dtype "
-        f"{dtypes.as_dtype(dtype).name}{shown}",
+        f"{dtypes.as_dtype(dtype).type_string}{shown}",
     )
 
 
