@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from typing import BinaryIO
 
 
 def temp_sibling(path: str) -> str:
     """A unique temp path next to ``path`` (same directory, so rename is atomic)."""
-    return f"{path}.tempstate{secrets.randbits(63)}"
+    return f"{path}.tempstate{int.from_bytes(os.urandom(8), 'little') >> 1}"
 
 
 @contextlib.contextmanager
