@@ -41,10 +41,12 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     uint64,
     variant,
 )
+from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
 from stowflow.graph import graph_util
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
+from stowflow.graph import parsing_ops as _parsing
 from stowflow.graph import partitioned as _partitioned
 from stowflow.graph import variables as _vars
 from stowflow.graph.builder import constant, convert_to_tensor  # noqa: F401
@@ -60,6 +62,8 @@ from stowflow.graph.core import (  # noqa: F401
 from stowflow.graph.importer import import_graph_def  # noqa: F401
 from stowflow.graph.session import InteractiveSession, Session, get_default_session  # noqa: F401
 from stowflow.graph.shape import TensorShape  # noqa: F401
+from stowflow.graph.sparse import SparseTensor, SparseTensorValue  # noqa: F401
+from stowflow.proto import feature_pb2 as _feature_pb2
 from stowflow.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
 from stowflow.proto.example_pb2 import Example, SequenceExample  # noqa: F401
 from stowflow.proto.graph_pb2 import GraphDef  # noqa: F401
@@ -396,3 +400,42 @@ logging = _module(
     debug=_logging.getLogger("tensorflow").debug,
 )
 io = _module("io", gfile=gfile, write_graph=None)
+
+# -- tf.train.Example, Example parsing, tf.estimator.export -----------------------------------------
+FixedLenFeature = _parsing.FixedLenFeature
+FixedLenSequenceFeature = _parsing.FixedLenSequenceFeature
+VarLenFeature = _parsing.VarLenFeature
+parse_example = _parsing.parse_example
+parse_single_example = _parsing.parse_single_example
+train.__dict__.update(
+    Example=Example,
+    SequenceExample=SequenceExample,
+    Features=_feature_pb2.Features,
+    Feature=_feature_pb2.Feature,
+    FeatureList=_feature_pb2.FeatureList,
+    FeatureLists=_feature_pb2.FeatureLists,
+    BytesList=_feature_pb2.BytesList,
+    FloatList=_feature_pb2.FloatList,
+    Int64List=_feature_pb2.Int64List,
+)
+io.__dict__.update(
+    FixedLenFeature=FixedLenFeature,
+    FixedLenSequenceFeature=FixedLenSequenceFeature,
+    VarLenFeature=VarLenFeature,
+    parse_example=parse_example,
+    parse_single_example=parse_single_example,
+)
+sparse = _module("sparse", SparseTensor=SparseTensor)
+estimator = _module(
+    "estimator",
+    export=_module(
+        "export",
+        ServingInputReceiver=_export.ServingInputReceiver,
+        build_parsing_serving_input_receiver_fn=_export.build_parsing_serving_input_receiver_fn,
+        build_raw_serving_input_receiver_fn=_export.build_raw_serving_input_receiver_fn,
+        ExportOutput=_export.ExportOutput,
+        ClassificationOutput=_export.ClassificationOutput,
+        RegressionOutput=_export.RegressionOutput,
+        PredictOutput=_export.PredictOutput,
+    ),
+)

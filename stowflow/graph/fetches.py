@@ -1,7 +1,8 @@
 """Flattening of ``Session.run`` fetch structures and rebuilding of their results.
 
 Supports a single element, lists, tuples, namedtuples, dicts and any nesting of them;
-elements are Tensors, Operations, Variables or names (``"x:0"``, ``"init"``).
+elements are Tensors, Operations, Variables or names (``"x:0"``, ``"init"``). A SparseTensor
+is fetched as a ``SparseTensorValue`` of its three parts, and fed from one (or a 3-tuple).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stowflow.graph.core import Graph, Operation, Tensor
+from stowflow.graph.sparse import SparseTensor, SparseTensorValue
 
 
 def _is_namedtuple(value: Any) -> bool:
@@ -34,6 +36,9 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
             subs = [walk(item[k]) for k in keys]
             dict_kind = type(item)
             return lambda values: dict_kind((k, s(values)) for k, s in zip(keys, subs, strict=True))
+        if isinstance(item, SparseTensor):
+            parts = [walk(t) for t in item.parts]
+            return lambda values: SparseTensorValue(*[s(values) for s in parts])
         if _is_namedtuple(item):
             subs = [walk(v) for v in item]
             return lambda values: type(item)(*[s(values) for s in subs])
@@ -61,3 +66,23 @@ def flatten(fetches: Any, graph: Graph) -> tuple[list[Tensor | Operation], Calla
 
     rebuild = walk(fetches)
     return flat, rebuild
+
+
+def expand_sparse_feeds(feed_dict: Any) -> dict[Any, Any]:
+    """``feed_dict`` with each SparseTensor key split into its three component tensors.
+
+    Raises:
+        TypeError: if a SparseTensor is fed something other than a 3-part value.
+    """
+    out: dict[Any, Any] = {}
+    for key, value in (feed_dict or {}).items():
+        if not isinstance(key, SparseTensor):
+            out[key] = value
+            continue
+        if not (isinstance(value, tuple) and len(value) == 3):
+            raise TypeError(
+                f"The feed for SparseTensor {key} must be a SparseTensorValue or a 3-tuple of "
+                f"(indices, values, dense_shape); got {type(value).__name__}."
+            )
+        out.update(zip(key.parts, value, strict=True))
+    return out

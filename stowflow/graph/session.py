@@ -153,7 +153,7 @@ class Session:
 
     def _prepare_feeds(self, feed_dict: Any) -> dict[Tensor, Any]:
         feeds: dict[Tensor, Any] = {}
-        for key, value in (feed_dict or {}).items():
+        for key, value in fetch_lib.expand_sparse_feeds(feed_dict).items():
             keys = key if isinstance(key, tuple) and not hasattr(key, "_fields") else (key,)
             for k in keys:
                 try:

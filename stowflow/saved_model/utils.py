@@ -31,7 +31,7 @@ def build_tensor_info(tensor: Any) -> Any:
     if not isinstance(tensor, Tensor):
         raise ValueError(f"Cannot build TensorInfo for {tensor!r}: not a Tensor.")
     info.name = tensor.name
-    info.dtype = tensor.dtype.base_dtype.as_datatype_enum
+    info.dtype = tensor.dtype.base_dtype.as_datatype_enum  # type: ignore[assignment]
     info.tensor_shape.CopyFrom(tensors.shape_to_proto(tensor.shape.dims))
     return info
 

@@ -7,6 +7,7 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     io_kernels,
     lookup_kernels,
     math_kernels,
+    parsing_kernels,
     random_kernels,
 )
 from stowflow.graph.kernels.registry import KERNELS, SHAPE_FNS, get_kernel, register_kernel

@@ -109,6 +109,8 @@ def _skip_extraneous(stream: _Stream) -> None:
 
 
 def _map_entry(stream: _Stream) -> tuple[bytes, bytes]:
+    if not stream.expect_byte(0x0A):  # Features.feature (field 1); nothing else is allowed
+        raise _Fail
     old = stream.push_limit(stream.varint())
     key, value = b"", b""
     for _ in range(2):  # exactly one key and one value, in either order
@@ -450,7 +452,7 @@ def _dense_output(spec: _Dense, rows: list[Any], single: bool) -> np.ndarray:
     if not spec.variable:
         out = np.empty([len(rows)] + inner, dtype=np_dtype)
         for i, row in enumerate(rows):
-            out[i] = np.asarray(row, dtype=np_dtype).reshape(inner)
+            out[i, ...] = np.asarray(row, dtype=np_dtype).reshape(inner)
         return out[0] if single else out
     stride = max(spec.stride, 1)
     longest = max((len(r) // stride for r in rows), default=0)
@@ -459,7 +461,7 @@ def _dense_output(spec: _Dense, rows: list[Any], single: bool) -> np.ndarray:
     for i, row in enumerate(rows):
         n = len(row) // stride
         if n:
-            out[i, :n] = np.asarray(row, dtype=np_dtype).reshape([n] + inner)
+            out[i, :n, ...] = np.asarray(row, dtype=np_dtype).reshape([n] + inner)
     return out[0] if single else out
 
 

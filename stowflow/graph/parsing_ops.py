@@ -1,0 +1,316 @@
+"""``tf.io.parse_example`` and friends: feature configs and the ``ParseExampleV2`` node.
+
+The graph is built exactly as TF 2.21's ``parsing_ops.py``/``parsing_config.py`` build it
+(same node names, input order, attrs): features are taken in sorted key order, sparse keys
+first; dense defaults become ``key_<k>`` / ``padding_<k>`` Consts reshaped to the feature
+shape; the key lists and ``names`` become Consts inside the op's own name scope.
+
+Example:
+    >>> # feats = parse_example(serialized, {"x": FixedLenFeature([2], float32)})
+    >>> # feats["x"]  -> <tf.Tensor 'ParseExample/ParseExampleV2:0' shape=(None, 2) ...>
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from typing import Any
+
+import numpy as np
+
+from stowflow import dtypes
+from stowflow.dtypes import DType
+from stowflow.graph.builder import apply_op, constant, convert_to_tensor
+from stowflow.graph.core import Tensor, get_default_graph, name_scope
+from stowflow.graph.shape import TensorShape, as_shape
+from stowflow.graph.sparse import SparseTensor
+
+_ALLOWED = (dtypes.float32, dtypes.int64, dtypes.string)
+_UNSAFE_NAME_CHARS = re.compile("[^A-Za-z0-9_.\\-/]")
+
+
+class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
+    """A variable-length feature parsed into a SparseTensor (``tf.io.VarLenFeature``)."""
+
+
+class FixedLenFeature(
+    collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])
+):
+    """A fixed-shape feature parsed into a dense Tensor (``tf.io.FixedLenFeature``).
+
+    Without ``default_value`` the feature is required in every example.
+    """
+
+    def __new__(cls, shape: Any, dtype: Any, default_value: Any = None) -> FixedLenFeature:
+        return super().__new__(cls, shape, dtype, default_value)
+
+
+class FixedLenSequenceFeature(
+    collections.namedtuple(
+        "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"]
+    )
+):
+    """A ``[None] + shape`` feature padded with ``default_value`` across a batch."""
+
+    def __new__(
+        cls, shape: Any, dtype: Any, allow_missing: bool = False, default_value: Any = None
+    ) -> FixedLenSequenceFeature:
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
+class _Params:
+    """TF's ``_ParseOpParams``: the raw key/type/shape/default lists of the op."""
+
+    def __init__(self) -> None:
+        self.sparse_keys: list[str] = []
+        self.sparse_types: list[DType] = []
+        self.dense_keys: list[str] = []
+        self.dense_types: list[DType] = []
+        self.dense_shapes: list[TensorShape] = []
+        self.dense_defaults: dict[str, Any] = {}
+
+    @classmethod
+    def from_features(cls, features: dict[str, Any]) -> _Params:
+        params = cls()
+        for key in sorted(features):
+            feature = features[key]
+            if isinstance(feature, VarLenFeature):
+                params._add_varlen(key, feature)
+            elif isinstance(feature, FixedLenFeature):
+                params._add_fixed(key, feature)
+            elif isinstance(feature, FixedLenSequenceFeature):
+                params._add_sequence(key, feature)
+            else:
+                raise ValueError(f"Unsupported {type(feature).__name__} {feature} for key '{key}'")
+        overlap = set(params.dense_keys) & set(params.sparse_keys)
+        if overlap:
+            raise ValueError(
+                f"Dense and sparse keys must not intersect; dense_keys: {params.dense_keys}, "
+                f"sparse_keys: {params.sparse_keys}, intersection: {overlap}"
+            )
+        return params
+
+    def _add_varlen(self, key: str, feature: VarLenFeature) -> None:
+        if not feature.dtype:
+            raise ValueError(f"Missing type for feature {key}. Received feature={feature}")
+        self.sparse_keys.append(key)
+        self.sparse_types.append(dtypes.as_dtype(feature.dtype))
+
+    def _check_typed(self, key: str, feature: Any) -> TensorShape:
+        if not feature.dtype:
+            raise ValueError(f"Missing type for feature {key}. Received feature={feature}.")
+        if feature.shape is None:
+            raise ValueError(f"Missing shape for feature {key}. Received feature={feature}.")
+        return as_shape(feature.shape)
+
+    def _add_fixed(self, key: str, feature: FixedLenFeature) -> None:
+        shape = self._check_typed(key, feature)
+        if feature.shape and shape.ndims and shape.dims[0] is None:  # type: ignore[index]
+            raise ValueError(
+                f"First dimension of shape for feature {key} unknown. Consider using "
+                f"FixedLenSequenceFeature. Received feature={feature}."
+            )
+        if not shape.is_fully_defined():
+            raise ValueError(
+                f"All dimensions of shape for feature {key} need to be known but received "
+                f"{feature.shape!s}."
+            )
+        self._add_dense(key, feature.dtype, shape, feature.default_value)
+
+    def _add_sequence(self, key: str, feature: FixedLenSequenceFeature) -> None:
+        shape = self._check_typed(key, feature)
+        self._add_dense(key, feature.dtype, shape, feature.default_value)
+
+    def _add_dense(self, key: str, dtype: Any, shape: TensorShape, default: Any) -> None:
+        self.dense_keys.append(key)
+        self.dense_types.append(dtypes.as_dtype(dtype))
+        self.dense_shapes.append(shape)
+        if default is not None:
+            self.dense_defaults[key] = default
+
+    def dense_default_tensors(self) -> list[Tensor]:
+        """One default Tensor per dense key, named as TF names them."""
+        return [
+            _dense_default(key, shape, dtype, self.dense_defaults.get(key))
+            for key, shape, dtype in zip(
+                self.dense_keys, self.dense_shapes, self.dense_types, strict=True
+            )
+        ]
+
+
+def _empty(dtype: DType) -> np.ndarray:
+    """An empty 1-D array of ``dtype`` (``tf.constant([], dtype)``)."""
+    return np.empty(0, dtype=object if dtype == dtypes.string else dtype.as_numpy_dtype)
+
+
+def _reshape(tensor: Tensor, shape: list[int], stale_float_shape: bool = False) -> Tensor:
+    """``array_ops.reshape`` with TF's node names ("Reshape", "Reshape/shape").
+
+    ``stale_float_shape`` reproduces TF converting a literal ``[]`` shape: it first makes
+    a float Const "shape" (left unused in the graph), then the int32 one "shape_1".
+    """
+    graph = get_default_graph()
+    with graph.name_scope("Reshape") as scope:
+        _check_reshape(tensor, shape, scope[:-1])
+        if stale_float_shape:
+            constant(_empty(dtypes.float32), dtype=dtypes.float32, name="shape")
+        shape_t = constant(np.asarray(shape, np.int32), dtype=dtypes.int32, name="shape")
+        result = apply_op("Reshape", {"tensor": tensor, "shape": shape_t}, None, name=scope)
+    assert isinstance(result, list)
+    return result[0]
+
+
+def _check_reshape(tensor: Tensor, shape: list[int], node: str) -> None:
+    """TF's Reshape shape function rejects a default of the wrong size at graph build."""
+    have = tensor.shape.num_elements()
+    want = int(np.prod(shape, dtype=np.int64))
+    if have is not None and have != want:
+        dims = ",".join(str(d) for d in shape)
+        raise ValueError(
+            f"Cannot reshape a tensor with {have} elements to shape [{dims}] ({want} elements) "
+            f"for '{{{{node {node}}}}} = Reshape[]'"
+        )
+
+
+def _dense_default(key: str, shape: TensorShape, dtype: DType, default: Any) -> Tensor:
+    """TF's ``_ParseOpParams._make_dense_default``."""
+    safe = _UNSAFE_NAME_CHARS.sub("_", key)
+    if shape.ndims and shape.dims[0] is None:  # type: ignore[index]
+        if default is None:
+            return convert_to_tensor("" if dtype == dtypes.string else 0, dtype=dtype)
+        value = convert_to_tensor(default, dtype=dtype, name="padding_" + safe)
+        return _reshape(value, [], stale_float_shape=True)
+    if default is None:
+        return constant(_empty(dtype), dtype=dtype)
+    if isinstance(default, Tensor):
+        return default
+    value = convert_to_tensor(default, dtype=dtype, name="key_" + safe)
+    return _reshape(value, [int(d) for d in shape.as_list()])  # type: ignore[arg-type]
+
+
+def _prepend_none_dimension(features: dict[str, Any]) -> dict[str, Any]:
+    modified = dict(features)
+    for key, feature in features.items():
+        if isinstance(feature, FixedLenSequenceFeature):
+            if not feature.allow_missing:
+                raise ValueError(
+                    "Unsupported: FixedLenSequenceFeature requires allow_missing to be True."
+                )
+            modified[key] = FixedLenSequenceFeature(
+                [None, *list(feature.shape)],
+                feature.dtype,
+                feature.allow_missing,
+                feature.default_value,
+            )
+    return modified
+
+
+def _check_allowed(arg: str, kinds: list[DType]) -> None:
+    for kind in kinds:
+        if kind not in _ALLOWED:
+            raise TypeError(
+                f"Value passed to parameter '{arg}' has DataType {kind.name} not in list of "
+                "allowed values: float32, int64, string"
+            )
+
+
+def _string_list(value: Any, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    array = np.empty(len(value), dtype=object)
+    array[:] = [v.encode() if isinstance(v, str) else v for v in value]
+    return constant(array, dtype=dtypes.string, name=name)
+
+
+def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: str | None) -> Any:
+    """Creates the ParseExampleV2 node, converting list inputs as TF's op_def_library does."""
+    defaults = params.dense_default_tensors()
+    _check_allowed("dense_defaults", [t.dtype.base_dtype for t in defaults])
+    _check_allowed("sparse_types", params.sparse_types)
+    graph = get_default_graph()
+    with graph.name_scope(name or "ParseExampleV2") as scope:
+        inputs = {
+            "serialized": serialized,
+            "names": _string_list(names, "names"),
+            "sparse_keys": _string_list(params.sparse_keys, "sparse_keys"),
+            "dense_keys": _string_list(params.dense_keys, "dense_keys"),
+            "ragged_keys": _string_list([], "ragged_keys"),
+            "dense_defaults": defaults,
+        }
+        attrs = {
+            "num_sparse": len(params.sparse_keys),
+            "sparse_types": params.sparse_types,
+            "ragged_value_types": [],
+            "ragged_split_types": [],
+            "dense_shapes": params.dense_shapes,
+        }
+        return apply_op("ParseExampleV2", inputs, attrs, name=scope)
+
+
+def parse_example(
+    serialized: Any, features: dict[str, Any], name: str | None = None, example_names: Any = None
+) -> dict[str, Any]:
+    """Parses a batch of serialized ``tf.train.Example`` protos (``tf.io.parse_example``).
+
+    Args:
+        serialized: 1-D string tensor-like of serialized Examples.
+        features: key -> FixedLenFeature / VarLenFeature / FixedLenSequenceFeature.
+        name: name scope (default "ParseExample").
+        example_names: optional 1-D strings naming the examples in error messages.
+
+    Returns:
+        key -> Tensor (dense features) or SparseTensor (VarLenFeature), sparse keys first.
+
+    Raises:
+        ValueError: for an empty or invalid feature spec (TF's messages).
+        TypeError: for a dtype other than float32, int64 or string.
+
+    Example:
+        >>> # parse_example(s, {"age": FixedLenFeature([], int64, default_value=-1)})
+    """
+    if not features:
+        raise ValueError(f"Argument `features` cannot be None or falsy. Got {features}")
+    features = _prepend_none_dimension(features)
+    params = _Params.from_features(features)
+    with name_scope(name, "ParseExample", [serialized, example_names]):
+        names = [] if example_names is None else example_names
+        serialized_t = convert_to_tensor(serialized, name="serialized")
+        outputs = _parse_example_v2_op(serialized_t, names, params, name)
+        assert isinstance(outputs, list)
+        n = len(params.sparse_keys)
+        sparse = [SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i]) for i in range(n)]
+        values = sparse + outputs[3 * n : 3 * n + len(params.dense_keys)]
+    return dict(zip(params.sparse_keys + params.dense_keys, values, strict=True))
+
+
+def parse_single_example(
+    serialized: Any, features: dict[str, Any], name: str | None = None, example_names: Any = None
+) -> dict[str, Any]:
+    """Parses one serialized Example (``tf.io.parse_single_example``): no batch dimension.
+
+    Raises:
+        ValueError: if ``features`` is None/empty or ``serialized`` is not a scalar.
+    """
+    if features is None:
+        raise ValueError("Invalid argument: features cannot be None.")
+    if not features:
+        raise ValueError("Invalid argument: features cannot be empty.")
+    with name_scope(name, "ParseSingleExample", [serialized, example_names]):
+        serialized_t = convert_to_tensor(serialized, name="serialized")
+        if serialized_t.shape.ndims is not None and serialized_t.shape.ndims != 0:
+            raise ValueError("Input serialized must be a scalar")
+        return parse_example(serialized_t, features, name=name, example_names=example_names)
+
+
+def parse_example_v2(
+    serialized: Any, features: dict[str, Any], example_names: Any = None, name: str | None = None
+) -> dict[str, Any]:
+    """``tf.io.parse_example`` with TF2's argument order (example_names before name)."""
+    return parse_example(serialized, features, name=name, example_names=example_names)
+
+
+def parse_single_example_v2(
+    serialized: Any, features: dict[str, Any], example_names: Any = None, name: str | None = None
+) -> dict[str, Any]:
+    """``tf.io.parse_single_example`` with TF2's argument order."""
+    return parse_single_example(serialized, features, name=name, example_names=example_names)
