@@ -179,14 +179,7 @@ class Tensor:
             + ")"
         )
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __ne__(self, other: object) -> bool:
-        return self is not other
+    # Equality and hashing are identity (object's defaults), as TF1 tensors compare.
 
     def __bool__(self) -> bool:
         raise TypeError(

@@ -84,6 +84,7 @@ class Session:
         self._config = config
         self._closed = False
         self._state = SessionState()
+        self._plans: dict[Any, list[Operation]] = {}
         self._context_stack: list[Any] = []
 
     @property
@@ -208,7 +209,7 @@ class Session:
             for e in flat
             if not (isinstance(e, Tensor) and e in feeds)
         ]
-        order = _schedule(targets, feeds)
+        order = self._plan(targets, feeds)
         values: dict[Tensor, Any] = dict(feeds)
         for op in order:
             self._run_op(op, values)
@@ -219,6 +220,16 @@ class Session:
             else:
                 out.append(self._state.deref(values[element], element))
         return out
+
+    def _plan(self, targets: list[Operation], feeds: dict[Tensor, Any]) -> list[Operation]:
+        """The op order for these targets and feeds, cached until the graph grows."""
+        key = (len(self._graph._ops), tuple(map(id, targets)), frozenset(map(id, feeds)))
+        order = self._plans.get(key)
+        if order is None:
+            if len(self._plans) > 256:
+                self._plans.clear()
+            order = self._plans[key] = _schedule(targets, feeds)
+        return order
 
     def _run_op(self, op: Operation, values: dict[Tensor, Any]) -> None:
         if all(t in values for t in op._outputs) and op._outputs:
@@ -258,24 +269,37 @@ def _decoded_attrs(op: Operation) -> dict[str, Any]:
 
 def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
     """Regroups flat input values into one entry per OpDef input arg (lists for list args)."""
-    op_def = op.op_def
-    if op_def is None:
+    layout = op.__dict__.get("_input_layout")
+    if layout is None:
+        layout = op.__dict__["_input_layout"] = _input_layout(op)
+    if layout is False:
         return flat
     grouped: list[Any] = []
     pos = 0
-    attrs = op._attrs
-    for arg in op_def.input_arg:
-        if arg.number_attr:
-            count = attrs[arg.number_attr].i
-        elif arg.type_list_attr:
-            count = len(attrs[arg.type_list_attr].list.type)
-        else:
+    for count in layout:
+        if count is None:
             grouped.append(flat[pos])
             pos += 1
-            continue
-        grouped.append(flat[pos : pos + count])
-        pos += count
+        else:
+            grouped.append(flat[pos : pos + count])
+            pos += count
     return grouped
+
+
+def _input_layout(op: Operation) -> list[int | None] | bool:
+    """Per OpDef input arg: None for a single tensor, else the list length."""
+    op_def = op.op_def
+    if op_def is None:
+        return False
+    layout: list[int | None] = []
+    for arg in op_def.input_arg:
+        if arg.number_attr:
+            layout.append(op._attrs[arg.number_attr].i)
+        elif arg.type_list_attr:
+            layout.append(len(op._attrs[arg.type_list_attr].list.type))
+        else:
+            layout.append(None)
+    return layout
 
 
 def _schedule(targets: list[Operation], feeds: dict[Tensor, Any]) -> list[Operation]:
