@@ -69,7 +69,86 @@ def main() -> int:
         f.write(bytes([byte[0] ^ 0xFF]))
     result = subprocess.run(cmd[:5] + ["--all_tensors"], capture_output=True, text=True)
     print(f"exit code {result.returncode}; stderr: {result.stderr.strip()}")
-    return 0 if result.returncode != 0 else 1
+    if result.returncode == 0:
+        return 1
+    return tf1_model_tour(out)
+
+
+def tf1_model_tour(out: str) -> int:
+    """TF1 graph code -> checkpoint -> SavedModel -> saved_model_cli-style show and run."""
+    import stowflow as tf
+
+    print("\n== 5. TF1 graph code: train a tiny linear model, save it with tf.train.Saver")
+    ckpt_prefix = os.path.join(out, "tf1", "model.ckpt")
+    rng = np.random.default_rng(1)
+    xs = rng.standard_normal((64, 1)).astype(np.float32)
+    ys = 3.0 * xs + 0.5
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 1], name="x")
+        w = tf.get_variable("w", [1, 1], initializer=tf.zeros_initializer)
+        b = tf.get_variable("b", [1], initializer=tf.zeros_initializer)
+        y = tf.add(tf.matmul(x, w), b, name="y")
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(200):  # closed-form gradient steps on the squared error
+                pred = sess.run(y, {x: xs})
+                grad_w = float(np.mean(2 * (pred - ys) * xs))
+                grad_b = float(np.mean(2 * (pred - ys)))
+                sess.run([tf.assign_sub(w, [[0.1 * grad_w]]), tf.assign_sub(b, [0.1 * grad_b])])
+            print("learned w, b:", sess.run(w).ravel(), sess.run(b))
+            print("saved:", saver.save(sess, ckpt_prefix, global_step=200))
+
+    print("\n== 6. restore the checkpoint into a fresh graph and export a SavedModel")
+    export_dir = os.path.join(out, "saved_model")
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session(graph=graph) as sess:
+        saver = tf.train.import_meta_graph(ckpt_prefix + "-200.meta")
+        saver.restore(sess, tf.train.latest_checkpoint(os.path.dirname(ckpt_prefix)))
+        x = graph.get_tensor_by_name("x:0")
+        y = graph.get_tensor_by_name("y:0")
+        tf.saved_model.simple_save(sess, export_dir, inputs={"x": x}, outputs={"y": y})
+    print("SavedModel files:", sorted(os.listdir(export_dir)))
+
+    print("\n== 7. $ stowflow show --dir saved_model --all")
+    cli = [sys.executable, "-m", "stowflow"]
+    subprocess.run(cli + ["show", "--dir", export_dir, "--all"], check=True)
+    print("\n== 8. $ stowflow run ... --input_exprs 'x=[[1.0],[2.0]]'")
+    subprocess.run(
+        cli
+        + [
+            "run",
+            "--dir",
+            export_dir,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--input_exprs",
+            "x=[[1.0],[2.0]]",
+        ],
+        check=True,
+    )
+    print("\n== 9. unsafe --input_exprs are refused, nothing is executed")
+    bad = subprocess.run(
+        cli
+        + [
+            "run",
+            "--dir",
+            export_dir,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--input_exprs",
+            "x=__import__('os').system('echo pwned')",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    print(f"exit code {bad.returncode}; stderr: {bad.stderr.strip()}")
+    return 0 if bad.returncode != 0 and "pwned" not in bad.stdout else 1
 
 
 if __name__ == "__main__":

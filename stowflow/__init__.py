@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from typing import Any
 
 __version__ = "0.1.0"
+
+# TF-style log lines ("INFO:tensorflow:...") go to the "tensorflow" logger; as a library we
+# stay silent unless the application (or ``python -m stowflow.tf1``) installs a handler.
+logging.getLogger("tensorflow").addHandler(logging.NullHandler())
 
 _LAZY_SUBMODULES = ("checkpoint", "dtypes", "errors", "bundle", "tools")
 

@@ -395,6 +395,24 @@ def assign(
     return out
 
 
+def _update(op_type: str, ref: Any, value: Any, use_locking: Any, name: str | None) -> Tensor:
+    target = ref._ref() if isinstance(ref, Variable) else ref
+    attrs = {} if use_locking is None else {"use_locking": use_locking}
+    out = _one(op_type, {"ref": target, "value": value}, attrs, name or op_type)
+    out._shape = target.shape
+    return out
+
+
+def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    """``tf.assign_add``: ``ref += value``; returns ``ref`` after the update."""
+    return _update("AssignAdd", ref, value, use_locking, name)
+
+
+def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    """``tf.assign_sub``: ``ref -= value``; returns ``ref`` after the update."""
+    return _update("AssignSub", ref, value, use_locking, name)
+
+
 # -- collections helpers ------------------------------------------------------------------------
 
 
