@@ -269,10 +269,10 @@ def _decoded_attrs(op: Operation) -> dict[str, Any]:
 
 def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
     """Regroups flat input values into one entry per OpDef input arg (lists for list args)."""
-    layout = op.__dict__.get("_input_layout")
+    if "_input_layout" not in op.__dict__:
+        op.__dict__["_input_layout"] = _input_layout(op)
+    layout: list[int | None] | None = op.__dict__["_input_layout"]
     if layout is None:
-        layout = op.__dict__["_input_layout"] = _input_layout(op)
-    if layout is False:
         return flat
     grouped: list[Any] = []
     pos = 0
@@ -286,11 +286,11 @@ def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
     return grouped
 
 
-def _input_layout(op: Operation) -> list[int | None] | bool:
-    """Per OpDef input arg: None for a single tensor, else the list length."""
+def _input_layout(op: Operation) -> list[int | None] | None:
+    """Per OpDef input arg: None for a single tensor, else the list length (None: no OpDef)."""
     op_def = op.op_def
     if op_def is None:
-        return False
+        return None
     layout: list[int | None] = []
     for arg in op_def.input_arg:
         if arg.number_attr:

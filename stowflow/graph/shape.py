@@ -126,11 +126,25 @@ class TensorShape:
     def __str__(self) -> str:
         if self._dims is None:
             return "<unknown>"
-        # TF1 (v2 behaviour disabled) prints unknown dimensions as "?": "(?, 3)".
-        dims = ["?" if d is None else str(d) for d in self._dims]
+        # TF1 (v2 behaviour disabled) prints unknown dimensions as "?": "(?, 3)";
+        # TF2 behaviour prints "(None, 3)".
+        unknown = "None" if _v2_strings[0] else "?"
+        dims = [unknown if d is None else str(d) for d in self._dims]
         if len(dims) == 1:
             return f"({dims[0]},)"
         return "(" + ", ".join(dims) + ")"
+
+
+_v2_strings = [False]
+
+
+def use_v2_shape_strings(enabled: bool) -> None:
+    """Print unknown dimensions as TF2 does (``None``) instead of TF1's ``?``.
+
+    stowflow runs graphs as TF1 does; tools that mirror TF 2.x programs (``saved_model_cli``)
+    switch this on so their messages read as TF 2.x prints them.
+    """
+    _v2_strings[0] = bool(enabled)
 
 
 def as_shape(shape: Any) -> TensorShape:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from stowflow.tools import inspect_checkpoint
+from stowflow.tools import freeze_graph, inspect_checkpoint, saved_model_cli
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,21 @@ class Subcommand:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
     run: Callable[[argparse.Namespace], int]
+    passthrough: Callable[[list[str]], int] | None = None
+    """If set, receives the raw arguments after the verb (argparse would eat its flags)."""
+
+
+def _tf1_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("script", help="the TF1 script; `import tensorflow` becomes stowflow")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    return parser
+
+
+def _run_tf1(argv: list[str]) -> int:
+    # stowflow.tf1 sits above stowflow.tools in the layer contract (it imports this
+    # package), so it is looked up at call time instead of imported here.
+    tf1 = importlib.import_module("stowflow.tf1")
+    return int(tf1.main(argv))
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -24,6 +40,32 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "print the tensors of a checkpoint (TF's inspect_checkpoint)",
         inspect_checkpoint.build_parser,
         inspect_checkpoint.run,
+    ),
+    "show": Subcommand(
+        "show a SavedModel's tag-sets, signatures and ops (TF's saved_model_cli show)",
+        saved_model_cli.add_show_arguments,
+        saved_model_cli.run_show,
+    ),
+    "run": Subcommand(
+        "run a SavedModel signature on given inputs (TF's saved_model_cli run)",
+        saved_model_cli.add_run_arguments,
+        saved_model_cli.run_run,
+    ),
+    "scan": Subcommand(
+        "report denylisted ops in a SavedModel (TF's saved_model_cli scan)",
+        saved_model_cli.add_scan_arguments,
+        saved_model_cli.run_scan,
+    ),
+    "freeze": Subcommand(
+        "freeze a graph and its checkpoint into one GraphDef (TF's freeze_graph)",
+        freeze_graph.add_arguments,
+        freeze_graph.run,
+    ),
+    "tf1": Subcommand(
+        "run a TF1 script with `import tensorflow` resolved to stowflow",
+        _tf1_arguments,
+        lambda args: _run_tf1([args.script, *args.args]),
+        passthrough=_run_tf1,
     ),
 }
 
@@ -41,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses ``argv`` and runs the chosen subcommand; returns its exit code."""
-    args = build_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    command = SUBCOMMANDS.get(raw[0]) if raw else None
+    if command is not None and command.passthrough is not None:
+        return command.passthrough(raw[1:])
+    args = build_parser().parse_args(raw)
     return SUBCOMMANDS[args.command].run(args)
 
 
