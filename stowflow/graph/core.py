@@ -200,6 +200,40 @@ class Tensor:
         )
 
 
+#: Python operator methods that Tensors (and Variables, via their value) map to TF ops.
+OPERATOR_METHODS = (
+    "__add__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__mul__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
+    "__floordiv__",
+    "__rfloordiv__",
+    "__mod__",
+    "__rmod__",
+    "__pow__",
+    "__rpow__",
+    "__matmul__",
+    "__rmatmul__",
+    "__neg__",
+    "__abs__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__and__",
+    "__rand__",
+    "__or__",
+    "__ror__",
+    "__invert__",
+    "__xor__",
+    "__getitem__",
+)
+
+
 def _install_operators() -> None:
     """Python operators on Tensor map to TF ops (defined in ``stowflow.graph.math_ops``)."""
 
@@ -212,37 +246,7 @@ def _install_operators() -> None:
         operator.__name__ = method
         return operator
 
-    for method in (
-        "__add__",
-        "__radd__",
-        "__sub__",
-        "__rsub__",
-        "__mul__",
-        "__rmul__",
-        "__truediv__",
-        "__rtruediv__",
-        "__floordiv__",
-        "__rfloordiv__",
-        "__mod__",
-        "__rmod__",
-        "__pow__",
-        "__rpow__",
-        "__matmul__",
-        "__rmatmul__",
-        "__neg__",
-        "__abs__",
-        "__lt__",
-        "__le__",
-        "__gt__",
-        "__ge__",
-        "__and__",
-        "__rand__",
-        "__or__",
-        "__ror__",
-        "__invert__",
-        "__xor__",
-        "__getitem__",
-    ):
+    for method in OPERATOR_METHODS:
         setattr(Tensor, method, make(method))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from stowflow.errors import NotFoundError
 from stowflow.graph import attrs as attr_codec
 from stowflow.graph import op_defs
+from stowflow.graph.importer import order_nodes
 from stowflow.graph.shape import TensorShape
 
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
@@ -68,28 +69,6 @@ def _library_function(library: Any, name: str) -> Any:
     raise NotFoundError(None, None, f"Function {name} is not in the graph's function library")
 
 
-def _order(nodes: list[Any]) -> list[Any]:
-    by_name = {n.name: n for n in nodes}
-    order: list[Any] = []
-    state: dict[str, int] = {}
-    for root in nodes:
-        stack = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-                continue
-            if state.get(node.name):
-                continue
-            state[node.name] = 1
-            stack.append((node, True))
-            for inp in node.input:
-                dep = by_name.get(inp.lstrip("^").split(":")[0])
-                if dep is not None and not state.get(dep.name):
-                    stack.append((dep, False))
-    return order
-
-
 def call_function(library: Any, name: str, args: list[Any], compute: Compute) -> list[Any]:
     """Evaluates function ``name`` of ``library`` on ``args``; returns its outputs in order.
 
@@ -115,7 +94,7 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
             node.output_index(parts[1], int(parts[2]) if len(parts) > 2 else 0)
         ]
 
-    for node in _order(list(function.node_def)):
+    for node in order_nodes(list(function.node_def)):
         shim = FunctionNode(node, name)
         shims[node.name] = shim
         inputs = [resolve(i) for i in node.input if not i.startswith("^")]

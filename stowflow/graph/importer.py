@@ -24,25 +24,29 @@ def _parse_input(name: str) -> tuple[str, int, bool]:
     return name, 0, False
 
 
-def _topological(nodes: list[Any]) -> list[Any]:
+def order_nodes(nodes: list[Any]) -> list[Any]:
+    """NodeDefs (of a GraphDef or a FunctionDef body) ordered so inputs come first.
+
+    Input names may be ``x``, ``^x``, ``x:1`` or, in function bodies, ``x:out:0``; only the
+    node part matters. Names that are not nodes (function arguments) are ignored.
+    """
     by_name = {n.name: n for n in nodes}
     order: list[Any] = []
-    state: dict[str, int] = {}
+    seen: set[str] = set()
     for root in nodes:
         stack = [(root, False)]
         while stack:
             node, done = stack.pop()
             if done:
-                state[node.name] = 2
                 order.append(node)
                 continue
-            if state.get(node.name):
+            if node.name in seen:
                 continue
-            state[node.name] = 1
+            seen.add(node.name)
             stack.append((node, True))
             for inp in reversed(node.input):
-                dep = by_name.get(_parse_input(inp)[0])
-                if dep is not None and not state.get(dep.name):
+                dep = by_name.get(inp.lstrip("^").split(":")[0])
+                if dep is not None and dep.name not in seen:
                     stack.append((dep, False))
     return order
 
@@ -86,7 +90,7 @@ def import_graph_def(
     created: dict[str, Operation] = {}
     _merge_library(graph, graph_def)
     with graph.name_scope(name if name is not None else "import") as scope:
-        for node in _topological(list(graph_def.node)):
+        for node in order_nodes(list(graph_def.node)):
             try:
                 op_def = op_defs.get(node.op, node.name)
             except NotFoundError as e:

@@ -17,7 +17,14 @@ import numpy as np
 from stowflow import _deprecation, dtypes
 from stowflow.graph import initializers as init_ops
 from stowflow.graph.builder import apply_op, convert_to_tensor
-from stowflow.graph.core import Graph, GraphKeys, Operation, Tensor, get_default_graph
+from stowflow.graph.core import (
+    OPERATOR_METHODS,
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    get_default_graph,
+)
 from stowflow.graph.shape import TensorShape, as_shape
 from stowflow.proto import variable_pb2
 
@@ -258,13 +265,8 @@ class Variable:
         name: str | None = None,
         read_value: bool = True,
     ) -> Any:
-        """Adds ``delta`` in place."""
-        out = _one(
-            "AssignAdd",
-            {"ref": self._variable, "value": delta},
-            {"use_locking": use_locking},
-            name or "AssignAdd",
-        )
+        """Adds ``delta`` in place; returns the updated reference (or the op)."""
+        out = _update("AssignAdd", self, delta, use_locking, name)
         return out if read_value else out.op
 
     def assign_sub(
@@ -274,13 +276,8 @@ class Variable:
         name: str | None = None,
         read_value: bool = True,
     ) -> Any:
-        """Subtracts ``delta`` in place."""
-        out = _one(
-            "AssignSub",
-            {"ref": self._variable, "value": delta},
-            {"use_locking": use_locking},
-            name or "AssignSub",
-        )
+        """Subtracts ``delta`` in place; returns the updated reference (or the op)."""
+        out = _update("AssignSub", self, delta, use_locking, name)
         return out if read_value else out.op
 
     def load(self, value: Any, session: Any = None) -> None:
@@ -337,31 +334,7 @@ def _install_variable_operators() -> None:
 
         return operator
 
-    for method in (
-        "__add__",
-        "__radd__",
-        "__sub__",
-        "__rsub__",
-        "__mul__",
-        "__rmul__",
-        "__truediv__",
-        "__rtruediv__",
-        "__floordiv__",
-        "__rfloordiv__",
-        "__mod__",
-        "__rmod__",
-        "__pow__",
-        "__rpow__",
-        "__matmul__",
-        "__rmatmul__",
-        "__neg__",
-        "__abs__",
-        "__lt__",
-        "__le__",
-        "__gt__",
-        "__ge__",
-        "__getitem__",
-    ):
+    for method in OPERATOR_METHODS:
         setattr(Variable, method, make(method))
 
 

@@ -133,6 +133,33 @@ class SavedModelBuilder:
         with sess.graph.as_default():
             return Saver(sharded=True, write_version=saver_pb2.SaverDef.V2, allow_empty=True)
 
+    def _append(
+        self,
+        sess: Any,
+        saver: Saver,
+        tags: list[str],
+        signature_def_map: dict[str, Any] | None,
+        assets: Any,
+        main_op: Any,
+        legacy_init_op: Any,
+        clear_devices: bool,
+        strip_default_attrs: bool,
+    ) -> None:
+        """Exports the session's graph as a tagged MetaGraphDef into the SavedModel proto."""
+        init, key = _init_op(main_op, legacy_init_op)
+        meta = self._meta_graph(
+            sess,
+            saver,
+            list(tags),
+            signature_def_map,
+            assets,
+            init,
+            key,
+            clear_devices,
+            strip_default_attrs,
+        )
+        self._proto.meta_graphs.add().CopyFrom(meta)
+
     # -- public API -----------------------------------------------------------------------------
 
     def add_meta_graph_and_variables(
@@ -170,19 +197,17 @@ class SavedModelBuilder:
                 write_meta_graph=False,
                 write_state=False,
             )
-        init, key = _init_op(main_op or init_op, legacy_init_op)
-        meta = self._meta_graph(
+        self._append(
             sess,
             saver,
-            list(tags),
+            tags,
             signature_def_map,
             assets_collection if assets_collection is not None else assets_list,
-            init,
-            key,
+            main_op or init_op,
+            legacy_init_op,
             clear_devices,
             strip_default_attrs,
         )
-        self._proto.meta_graphs.add().CopyFrom(meta)
         self._has_saved_variables = True
 
     def add_meta_graph(
@@ -214,19 +239,17 @@ class SavedModelBuilder:
 
         sess = Session()
         saver = self._saver_for(sess, saver)
-        init, key = _init_op(main_op or init_op, legacy_init_op)
-        meta = self._meta_graph(
+        self._append(
             sess,
             saver,
-            list(tags),
+            tags,
             signature_def_map,
             assets_collection if assets_collection is not None else assets_list,
-            init,
-            key,
+            main_op or init_op,
+            legacy_init_op,
             clear_devices,
             strip_default_attrs,
         )
-        self._proto.meta_graphs.add().CopyFrom(meta)
 
     def save(self, as_text: bool = False) -> str:
         """Writes ``saved_model.pb`` (or ``.pbtxt``) and moves the SavedModel into place.
