@@ -7,8 +7,13 @@ class VarintError(ValueError):
     """A varint ran past the end of its buffer or over 10 bytes."""
 
 
+_SMALL = [bytes([i]) for i in range(128)]
+
+
 def encode_varint(value: int) -> bytes:
     """Encodes a non-negative integer."""
+    if value < 128:
+        return _SMALL[value]
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

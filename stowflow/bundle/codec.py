@@ -7,6 +7,7 @@ continued over the stored length-CRC and the bytes (FORMATS.md §1.6-1.7).
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -83,7 +84,7 @@ def decode_numeric(
     Raises:
         PayloadError: on a size or checksum mismatch.
     """
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     np_dtype = np.dtype(dtype.as_numpy_dtype)
     if big_endian:
         np_dtype = np_dtype.newbyteorder(">")
@@ -106,7 +107,7 @@ def decode_strings(buf: Any, shape: Sequence[int], stored_crc: int) -> np.ndarra
     Raises:
         PayloadError: on a bad varint, a size inconsistency or a checksum mismatch.
     """
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     size = len(buf)
     if size < count + 4:
         raise PayloadError(f"string payload of {size} bytes is too short for {count} elements")

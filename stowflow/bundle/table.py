@@ -9,6 +9,7 @@ See FORMATS.md §1.3.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from typing import NoReturn
@@ -44,10 +45,7 @@ class _BlockBuilder:
     def add(self, key: bytes, value: bytes) -> None:
         shared = 0
         if self._counter < self._interval:
-            last = self._last_key
-            limit = min(len(last), len(key))
-            while shared < limit and last[shared] == key[shared]:
-                shared += 1
+            shared = len(os.path.commonprefix([self._last_key, key]))
         else:
             self._restarts.append(self._size)
             self._counter = 0
