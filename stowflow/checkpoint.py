@@ -237,7 +237,9 @@ def load(path: str, names: Iterable[str] | None = None) -> dict[str, np.ndarray]
 
     Returns:
         name -> array; partitioned variables reassembled under their full name, TF2
-        object-based keys as stored.
+        object-based keys as stored. Tensors stored next to each other are read in one
+        go and share a buffer of up to 256 MiB (``bundle.reader.BATCH_BYTES``): keeping
+        one of them alive keeps its batch's memory; copy it if that matters.
 
     Raises:
         NotFoundError: for a missing checkpoint or key.

@@ -41,7 +41,7 @@ def _read_file(path: str) -> bytes:
         ) from None
 
 
-BATCH_BYTES = 64 << 20  # largest buffer read_many shares between tensors
+BATCH_BYTES = 256 << 20  # largest buffer read_many shares between tensors
 _MAX_GAP = 1 << 16  # unrequested bytes read_many will read through rather than seek
 _MAX_READ = 0x7FFFF000  # Linux caps one read() at this many bytes
 
