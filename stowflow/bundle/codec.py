@@ -61,12 +61,18 @@ def encode_strings(elements: Sequence[bytes]) -> tuple[list[bytes], int, int]:
     return [header, stored, body], len(header) + 4 + len(body), entry_crc
 
 
-def encode_numeric(array: np.ndarray) -> tuple[memoryview, int, int]:
-    """Payload view, size and masked CRC of a numeric tensor (C order, little-endian)."""
+def numeric_payload(array: np.ndarray) -> memoryview:
+    """The bytes a numeric tensor is stored as (C order, little-endian), without copying
+    when the array already is that."""
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
     array = np.ascontiguousarray(array)
-    view = memoryview(array.reshape(-1).view(np.uint8)) if array.size else memoryview(b"")
+    return memoryview(array.reshape(-1).view(np.uint8)) if array.size else memoryview(b"")
+
+
+def encode_numeric(array: np.ndarray) -> tuple[memoryview, int, int]:
+    """Payload view, size and masked CRC of a numeric tensor."""
+    view = numeric_payload(array)
     return view, view.nbytes, mask(crc32c(view))
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from stowflow import _fs
 from stowflow.bundle import codec
+from stowflow.bundle.crc import crc32c, mask
 from stowflow.bundle.slices import encode_slice_key
 from stowflow.bundle.table import TableBuilder
 from stowflow.dtypes import DType, as_dtype, from_numpy
@@ -25,6 +27,7 @@ from stowflow.errors import InvalidArgumentError
 from stowflow.proto import tensor_bundle_pb2
 
 HEADER_KEY = b""
+_ASYNC_CRC_BYTES = 1 << 20  # payloads this large are checksummed in a worker thread
 FORMAT_VERSION = 1  # tensor_bundle.h kTensorBundleVersion
 
 
@@ -85,6 +88,8 @@ class BundleWriter:
         self._offsets = [0] * num_shards
         self._entries: dict[bytes, Any] = {}
         self._finished = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending_crcs: list[tuple[Any, Future[int]]] = []
 
     def add(self, name: str, value: Any, *, dtype: Any = None, shard: int = 0) -> None:
         """Appends one whole tensor.
@@ -153,11 +158,17 @@ class BundleWriter:
     def _write_payload(self, array: np.ndarray, dtype: DType, shard: int) -> Any:
         entry = tensor_bundle_pb2.BundleEntryProto(dtype=dtype.as_datatype_enum)
         _fill_shape(entry.shape, array.shape)
+        crc: int | None = None
         if dtype.name == "string":
             parts, size, crc = codec.encode_strings(codec.as_bytes_list(array))
         elif dtype.is_numpy_compatible:
-            view, size, crc = codec.encode_numeric(array)
-            parts = [view]
+            view = codec.numeric_payload(array)
+            parts, size = [view], view.nbytes
+            if size >= _ASYNC_CRC_BYTES:
+                # CRC-32C releases the GIL: checksum in a worker while this thread writes.
+                self._pending_crcs.append((entry, self._crc_pool().submit(crc32c, view)))
+            else:
+                crc = mask(crc32c(view))
         else:
             raise InvalidArgumentError(None, None, f"cannot save a tensor of type {dtype.name}")
         out = self._files[shard]
@@ -166,14 +177,29 @@ class BundleWriter:
         entry.shard_id = shard
         entry.offset = self._offsets[shard]
         entry.size = size
-        entry.crc32c = crc
+        if crc is not None:
+            entry.crc32c = crc
         self._offsets[shard] += size
         return entry
+
+    def _crc_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stowflow-crc")
+        return self._pool
+
+    def _collect_crcs(self) -> None:
+        for entry, future in self._pending_crcs:
+            entry.crc32c = mask(future.result())
+        self._pending_crcs.clear()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def finish(self) -> str:
         """Writes the index and moves every file into place; returns the prefix."""
         if self._finished:
             return self._prefix
+        self._collect_crcs()
         header = tensor_bundle_pb2.BundleHeaderProto(num_shards=self._num_shards)
         header.version.producer = FORMAT_VERSION
         table = TableBuilder()
@@ -191,6 +217,9 @@ class BundleWriter:
 
     def abort(self) -> None:
         """Discards everything written so far; files under final names are untouched."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
         for f in self._files:
             f.close()
         for tmp in self._temps:
