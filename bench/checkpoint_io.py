@@ -263,28 +263,23 @@ def run_inprocess(
 
         return f
 
-    # -- save
-    results.add(
-        f"{case} save",
-        "raw write",
-        timed(lambda: raw_write(raw_path, arrays), reps, prep(d_raw)),
-        work,
-        unit,
-    )
-    results.add(
-        f"{case} save",
-        "stowflow checkpoint.save",
-        timed(lambda: checkpoint.save(sf_prefix, arrays, shards=1), reps, prep(d_sf)),
-        work,
-        unit,
-    )
-    results.add(
-        f"{case} save",
-        "safetensors save_file",
-        timed(lambda: save_file(arrays, st_path), reps, prep(d_st)),
-        work,
-        unit,
-    )
+    # -- save: repetitions interleaved across systems, so slow disk write-back phases hit
+    # every system alike instead of whichever happened to run then.
+    savers = {
+        "raw write": (lambda: raw_write(raw_path, arrays), prep(d_raw)),
+        "stowflow checkpoint.save": (
+            lambda: checkpoint.save(sf_prefix, arrays, shards=1),
+            prep(d_sf),
+        ),
+        "safetensors save_file": (lambda: save_file(arrays, st_path), prep(d_st)),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in savers}
+    for _ in range(reps):
+        for name, (fn, before) in savers.items():
+            samples[name].append(timed(fn, 1, before))
+    for name, times in samples.items():
+        print(f"# {case} save samples, {name}: {[round(t, 3) for t in times]}", flush=True)
+        results.add(f"{case} save", name, statistics.median(times), work, unit)
 
     # -- correctness spot check (untimed)
     got = checkpoint.load(sf_prefix)
