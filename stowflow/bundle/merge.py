@@ -16,7 +16,7 @@ from typing import Any
 from stowflow import _fs
 from stowflow.bundle.reader import BundleReader
 from stowflow.bundle.table import TableBuilder
-from stowflow.bundle.writer import FORMAT_VERSION, HEADER_KEY, data_filename, index_filename
+from stowflow.bundle.writer import HEADER_KEY, data_filename, index_filename
 from stowflow.errors import InvalidArgumentError, NotFoundError
 from stowflow.proto import tensor_bundle_pb2
 
@@ -64,7 +64,7 @@ def merge_bundles(
         raise NotFoundError(None, None, f"None of the checkpoint parts {list(part_prefixes)} exist")
     version = readers[0].header.version.SerializeToString()
     merged: dict[bytes, Any] = {}
-    renames: list[tuple[str, str]] = []
+    renames: list[str] = []
     new_ids: dict[tuple[int, int], int] = {}
     for part, reader in enumerate(readers):
         header = reader.header
@@ -80,26 +80,21 @@ def merge_bundles(
                 source = (part, entry.shard_id)
                 if source not in new_ids:
                     new_ids[source] = len(new_ids)
-                    renames.append(
-                        (data_filename(reader.prefix, entry.shard_id, header.num_shards), "")
-                    )
+                    renames.append(data_filename(reader.prefix, entry.shard_id, header.num_shards))
                 entry.shard_id = new_ids[source]
             _merge_entry(merged, key, entry, reader.prefix)
+    # One data file per distinct (part, shard) that holds data, renumbered in first-seen
+    # order; the header counts exactly those files (= TF's sum of the parts' shards
+    # whenever every part holds data, as sharded saves always do).
     total = len(new_ids)
     merged_header = tensor_bundle_pb2.BundleHeaderProto(
-        num_shards=sum(r.header.num_shards for r in readers),
-        endianness=readers[0].header.endianness,
+        num_shards=total, endianness=readers[0].header.endianness
     )
     merged_header.version.ParseFromString(version)
-    if not merged_header.HasField("version"):
-        merged_header.version.producer = FORMAT_VERSION
     for r in readers:
         r.close()
-    for new_id, (data_file, _) in enumerate(renames):
+    for new_id, data_file in enumerate(renames):
         os.replace(data_file, data_filename(destination, new_id, total))
-    # TF's merged header claims the sum of the parts' shards; the files it actually
-    # produces are the distinct ones renamed above, so readers use num_shards = total.
-    merged_header.num_shards = total
     table = TableBuilder()
     table.add(HEADER_KEY, merged_header.SerializeToString())
     for key in sorted(merged):

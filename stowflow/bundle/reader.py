@@ -26,18 +26,17 @@ from stowflow.proto import tensor_bundle_pb2
 _BIG_ENDIAN = 1  # BundleHeaderProto.Endianness.BIG
 
 
-def _read_file(path: str) -> bytes:
+def _read_index(prefix: str) -> bytes:
+    """The bytes of ``<prefix>.index`` (TF's NotFoundError wording when it is missing)."""
     try:
-        with open(path, "rb") as f:
+        with open(index_filename(prefix), "rb") as f:
             return f.read()
     except FileNotFoundError:
         raise NotFoundError(
             None,
             None,
-            f"Unsuccessful TensorSliceReader constructor: Failed to find any matching "
-            f"files for {path[: -len('.index')]}"
-            if path.endswith(".index")
-            else f"{path} not found",
+            "Unsuccessful TensorSliceReader constructor: Failed to find any "
+            f"matching files for {prefix}",
         ) from None
 
 
@@ -91,7 +90,7 @@ class BundleReader:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self._index_path = index_filename(prefix)
-        raw = _read_file(self._index_path)
+        raw = _read_index(prefix)
         table = TableReader(raw, self._index_path)
         items = table.items()
         first = next(items, None)

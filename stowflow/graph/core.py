@@ -675,7 +675,9 @@ class Graph:
     @property
     def graph_def_versions(self) -> Any:
         """The VersionDef written into GraphDefs."""
-        return graph_pb2.GraphDef().versions.__class__(producer=GRAPH_DEF_VERSION)
+        versions = graph_pb2.GraphDef().versions
+        versions.producer = GRAPH_DEF_VERSION
+        return versions
 
     def as_graph_def(self, from_version: int | None = None, add_shapes: bool = False) -> Any:
         """A GraphDef of the ops (optionally only those created after ``from_version``)."""
