@@ -10,6 +10,8 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from stowflow.errors import ResourceExhaustedError
+
 
 def temp_sibling(path: str) -> str:
     """A unique temp path next to ``path`` (same directory, so rename is atomic)."""
@@ -56,3 +58,23 @@ def fsync_dir(directory: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+#: Largest protobuf file stowflow parses (protobuf's own hard limit is 2 GiB).
+MAX_PROTO_BYTES = 2**31 - 1
+
+
+def read_limited(path: str, limit: int = MAX_PROTO_BYTES, what: str = "file") -> bytes:
+    """Reads a whole file after checking its size against ``limit``.
+
+    Raises:
+        FileNotFoundError: if it does not exist.
+        ResourceExhaustedError: if it is larger than ``limit``.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise ResourceExhaustedError(
+                None, None, f"{what} {path} has {size} bytes, more than the {limit}-byte limit"
+            )
+        return f.read()

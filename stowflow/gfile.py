@@ -153,5 +153,5 @@ def Copy(oldpath: str, newpath: str, overwrite: bool = False) -> None:  # noqa: 
 
 
 def Walk(top: str, in_order: bool = True) -> Any:  # noqa: N802
-    """``os.walk`` with TF's name."""
-    return os.walk(top)
+    """``os.walk`` with TF's name (``in_order=False`` walks bottom-up, as TF does)."""
+    return os.walk(top, topdown=in_order)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,11 @@ import numpy as np
 from stowflow import dtypes
 from stowflow._varint import decode_varint
 from stowflow.dtypes import DType
-from stowflow.errors import InvalidArgumentError
+from stowflow.errors import InvalidArgumentError, ResourceExhaustedError
 from stowflow.proto import tensor_pb2, tensor_shape_pb2
+
+#: Largest tensor make_ndarray builds from a proto (a tiny proto can claim a huge shape).
+MAX_TENSOR_BYTES = 16 << 30
 
 # DataType name -> TensorProto typed field holding its values (FORMATS.md table 4.4).
 _TYPED_FIELD = {
@@ -212,8 +216,15 @@ def make_ndarray(proto: Any) -> np.ndarray:
     shape = [d.size for d in proto.tensor_shape.dim]
     if any(d < 0 for d in shape):
         raise InvalidArgumentError(None, None, f"TensorProto has an unknown dimension: {shape}")
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     np_dtype = np.dtype(dtype.as_numpy_dtype)
+    if count * max(np_dtype.itemsize, 1) > MAX_TENSOR_BYTES:
+        raise ResourceExhaustedError(
+            None,
+            None,
+            f"TensorProto of {dtype.name}{shape} would need "
+            f"{count * np_dtype.itemsize} bytes, more than the {MAX_TENSOR_BYTES}-byte limit",
+        )
     if proto.tensor_content and dtype != dtypes.string:
         if len(proto.tensor_content) != count * np_dtype.itemsize:
             raise InvalidArgumentError(

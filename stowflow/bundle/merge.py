@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,6 +92,7 @@ def merge_bundles(
     merged_header.version.ParseFromString(version)
     for r in readers:
         r.close()
+    os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
     for new_id, data_file in enumerate(renames):
         os.replace(data_file, data_filename(destination, new_id, total))
     table = TableBuilder()
@@ -107,5 +107,7 @@ def merge_bundles(
         if delete_old_dirs and os.path.abspath(part_dir) != os.path.abspath(
             os.path.dirname(destination) or "."
         ):
-            shutil.rmtree(part_dir, ignore_errors=True)
+            # Like TF's Env::DeleteDir: only an empty directory goes; anything else stays.
+            with contextlib.suppress(OSError):
+                os.rmdir(part_dir)
     return destination

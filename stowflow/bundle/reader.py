@@ -8,6 +8,7 @@ naming the file and the tensor (FORMATS.md §1.13).
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 from typing import Any, NoReturn
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 import numpy as np
 from google.protobuf.message import DecodeError
 
+from stowflow import _fs
 from stowflow.bundle import codec
 from stowflow.bundle.slices import SliceSpec, encode_slice_key
 from stowflow.bundle.table import TableReader
@@ -29,8 +31,7 @@ _BIG_ENDIAN = 1  # BundleHeaderProto.Endianness.BIG
 def _read_index(prefix: str) -> bytes:
     """The bytes of ``<prefix>.index`` (TF's NotFoundError wording when it is missing)."""
     try:
-        with open(index_filename(prefix), "rb") as f:
-            return f.read()
+        return _fs.read_limited(index_filename(prefix), what="checkpoint index")
     except FileNotFoundError:
         raise NotFoundError(
             None,
@@ -193,9 +194,15 @@ class BundleReader:
             self._maps[shard] = mapped
         return mapped
 
+    def _shape_of(self, entry: Any, name: str) -> list[int]:
+        shape = [d.size for d in entry.shape.dim]
+        if any(d < 0 for d in shape):
+            self._index_error(f"tensor {name} has a negative dimension in shape {shape}")
+        return shape
+
     def _read_entry(self, key: bytes, entry: Any, name: str) -> np.ndarray:
         dtype = as_dtype(entry.dtype)
-        shape = [d.size for d in entry.shape.dim]
+        shape = self._shape_of(entry, name)
         data = self._data(entry.shard_id, name)
         path = data_filename(self.prefix, entry.shard_id, self.header.num_shards)
         if entry.offset < 0 or entry.size < 0 or entry.offset + entry.size > len(data):
@@ -260,6 +267,7 @@ class BundleReader:
             if entry.slices or dtype.name == "string" or not dtype.is_numpy_compatible:
                 out[name] = self.read(name)
             else:
+                self._check_numeric_entry(entry, name)
                 batchable.setdefault(entry.shard_id, []).append((entry.offset, name, entry))
         for shard, items in batchable.items():
             items.sort(key=lambda item: item[0])
@@ -267,21 +275,35 @@ class BundleReader:
                 out.update(self._read_group(shard, group))
         return {name: out[name] for name in names}
 
+    def _check_numeric_entry(self, entry: Any, name: str) -> None:
+        """Bounds a whole numeric entry before any buffer is sized from it."""
+        shape = self._shape_of(entry, name)
+        expected = math.prod(shape) * np.dtype(as_dtype(entry.dtype).as_numpy_dtype).itemsize
+        if not 0 <= entry.shard_id < self.header.num_shards:
+            self._index_error(
+                f"tensor {name} names shard {entry.shard_id} of {self.header.num_shards}"
+            )
+        if entry.offset < 0 or entry.size != expected:
+            self._index_error(
+                f"tensor {name} has offset {entry.offset} and size {entry.size}; its dtype "
+                f"and shape need {expected} bytes"
+            )
+
     def _read_group(self, shard: int, group: list[tuple[int, str, Any]]) -> dict[str, Any]:
         path = data_filename(self.prefix, shard, self.header.num_shards)
         start = group[0][0]
         end = max(off + e.size for off, _, e in group)
-        buf = np.empty(end - start, dtype=np.uint8)
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                if end > size:
+                if end > size:  # checked before sizing a buffer from untrusted offsets
                     raise DataLossError(
                         None,
                         None,
                         f"Tensor {group[-1][1]} in {path}: entry ends at byte {end} "
                         f"but the file has {size} bytes (truncated or corrupt checkpoint)",
                     )
+                buf = np.empty(end - start, dtype=np.uint8)
                 _pread_into(f.fileno(), buf, start)
         except FileNotFoundError:
             raise DataLossError(
@@ -306,7 +328,8 @@ class BundleReader:
 
     def _assemble(self, name: str, entry: Any) -> np.ndarray:
         dtype = as_dtype(entry.dtype)
-        full_shape = tuple(d.size for d in entry.shape.dim)
+        full_shape = tuple(self._shape_of(entry, name))
+        self._check_slices_can_cover(name, entry, full_shape)
         out = np.empty(full_shape, dtype=dtype.as_numpy_dtype)
         covered = np.zeros(full_shape, dtype=bool)
         for slice_proto in entry.slices:
@@ -325,6 +348,26 @@ class BundleReader:
         if not covered.all():
             self._index_error(f"the slices of {name} do not cover its shape {list(full_shape)}")
         return out
+
+    def _check_slices_can_cover(self, name: str, entry: Any, full_shape: tuple[int, ...]) -> None:
+        """The slices' stored elements must reach the full shape before we allocate it."""
+        stored = 0
+        for slice_proto in entry.slices:
+            extents = [
+                (e.start, e.length if e.HasField("length") else -1) for e in slice_proto.extent
+            ]
+            if len(extents) != len(full_shape):
+                self._index_error(f"slice of {name} has rank {len(extents)}, tensor {full_shape}")
+            try:
+                slice_entry = self.entry(encode_slice_key(name, extents))
+            except NotFoundError:
+                self._index_error(f"a slice of partitioned tensor {name} has no entry")
+            stored += math.prod(self._shape_of(slice_entry, name))
+        if stored < math.prod(full_shape):
+            self._index_error(
+                f"the slices of {name} hold {stored} elements, fewer than its "
+                f"shape {list(full_shape)} needs"
+            )
 
     def read_slice(self, name: str, spec: SliceSpec) -> np.ndarray:
         """The sub-block ``spec`` of ``name`` (works for whole and partitioned tensors).

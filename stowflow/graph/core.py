@@ -355,6 +355,7 @@ class Operation:
     def _add_control_input(self, op: Operation) -> None:
         if op not in self._control_inputs:
             self._control_inputs.append(op)
+            self._graph._mutations += 1  # invalidates cached Session plans
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self._name}' type={self._type}>"
@@ -376,6 +377,7 @@ class Graph:
         self._colocation_stack: list[Operation] = []
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
+        self._mutations = 0  # bumped by edits that don't add ops (Session plan cache key)
         self._seed: int | None = None
         self._lock = threading.RLock()
         self._variable_store: Any = None
@@ -482,11 +484,11 @@ class Graph:
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:
         """Makes this graph the default graph inside the block."""
-        _default_graph_stack.append(self)
+        _default_graph_stacks.items.append(self)
         try:
             yield self
         finally:
-            _default_graph_stack.pop()
+            _default_graph_stacks.items.pop()
 
     # -- ops ------------------------------------------------------------------------------------
 
@@ -708,14 +710,21 @@ class Graph:
         return True
 
 
-_default_graph_stack: list[Graph] = []
+class _ThreadStack(threading.local):
+    """A per-thread stack, as TF keeps its default graph and session stacks."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+
+_default_graph_stacks = _ThreadStack()
 _global_default_graph: list[Graph] = []
 
 
 def get_default_graph() -> Graph:
     """The innermost ``as_default`` graph, or the global default graph."""
-    if _default_graph_stack:
-        return _default_graph_stack[-1]
+    if _default_graph_stacks.items:
+        return _default_graph_stacks.items[-1]
     if not _global_default_graph:
         _global_default_graph.append(Graph())
     return _global_default_graph[0]
@@ -727,7 +736,7 @@ def reset_default_graph() -> None:
     Raises:
         AssertionError: inside a ``with graph.as_default()`` block, as TF does.
     """
-    if _default_graph_stack:
+    if _default_graph_stacks.items:
         raise AssertionError(
             "Do not use tf.reset_default_graph() to clear nested graphs. If you need a cleared "
             "graph, exit the nesting and create a new graph."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stowflow.errors import NotFoundError
+from stowflow.errors import InvalidArgumentError, NotFoundError
 from stowflow.graph import attrs as attr_codec
 from stowflow.graph import op_defs
 from stowflow.graph.importer import order_nodes
@@ -69,12 +69,26 @@ def _library_function(library: Any, name: str) -> Any:
     raise NotFoundError(None, None, f"Function {name} is not in the graph's function library")
 
 
-def call_function(library: Any, name: str, args: list[Any], compute: Compute) -> list[Any]:
+MAX_CALL_DEPTH = 64  # nested function calls; a recursive FunctionDef stops here
+
+
+def call_function(
+    library: Any, name: str, args: list[Any], compute: Compute, depth: int = 0
+) -> list[Any]:
     """Evaluates function ``name`` of ``library`` on ``args``; returns its outputs in order.
 
     Raises:
         NotFoundError: for a missing function or an op type stowflow does not know.
+        InvalidArgumentError: for calls nested deeper than MAX_CALL_DEPTH or a body that
+            names a tensor it does not define.
     """
+    if depth > MAX_CALL_DEPTH:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Function {name} is nested more than {MAX_CALL_DEPTH} calls deep "
+            "(a recursive FunctionDef?)",
+        )
     function = _library_function(library, name)
     signature = function.signature
     env: dict[str, Any] = {
@@ -87,7 +101,11 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
         if ref in env:
             return env[ref]
         parts = ref.split(":")
-        node = shims[parts[0]]
+        node = shims.get(parts[0])
+        if node is None or parts[0] not in outputs:
+            raise InvalidArgumentError(
+                None, None, f"Function {name} uses {ref!r}, which it does not define"
+            )
         if len(parts) == 1:
             return outputs[parts[0]][0]
         return outputs[parts[0]][
@@ -99,7 +117,9 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
         shims[node.name] = shim
         inputs = [resolve(i) for i in node.input if not i.startswith("^")]
         if node.op in CALL_OPS:
-            outputs[node.name] = call_function(library, shim.get_attr("f").name, inputs, compute)
+            outputs[node.name] = call_function(
+                library, shim.get_attr("f").name, inputs, compute, depth + 1
+            )
         else:
             outputs[node.name] = compute(shim, inputs)
     return [resolve(function.ret[arg.name]) for arg in signature.output_arg]

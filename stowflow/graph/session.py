@@ -8,7 +8,6 @@ per-op random state, and the failing node's name in error messages.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from stowflow import dtypes, errors
 from stowflow.graph import fetches as fetch_lib
-from stowflow.graph.core import Graph, Operation, Tensor, get_default_graph
+from stowflow.graph.core import Graph, Operation, Tensor, _ThreadStack, get_default_graph
 from stowflow.graph.functions import CALL_OPS, call_function
 from stowflow.graph.kernels import get_kernel
 from stowflow.graph.kernels.random_kernels import RngState
@@ -24,13 +23,13 @@ from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
 
 RANDOM_OPS = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal"})
 
-_default_session_stack: list[Any] = []
-_local = threading.local()
+_default_sessions = _ThreadStack()
 
 
 def get_default_session() -> Any:
     """The innermost default session, or None."""
-    return _default_session_stack[-1] if _default_session_stack else None
+    stack = _default_sessions.items
+    return stack[-1] if stack else None
 
 
 def run_with_default(element: Any, feed_dict: Any, session: Any, kind: str, verb: str) -> Any:
@@ -107,11 +106,11 @@ class Session:
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Session]:
         """Makes this the default session for ``eval``/``run``."""
-        _default_session_stack.append(self)
+        _default_sessions.items.append(self)
         try:
             yield self
         finally:
-            _default_session_stack.remove(self)
+            _default_sessions.items.pop()
 
     def __enter__(self) -> Session:
         stack = contextlib.ExitStack()
@@ -125,8 +124,10 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        """Releases the session's state; later runs raise RuntimeError."""
+        """Releases the session's state (variables, tables, plans); later runs raise."""
         self._closed = True
+        self._state = SessionState()
+        self._plans.clear()
 
     # -- running --------------------------------------------------------------------------------
 
@@ -223,7 +224,13 @@ class Session:
 
     def _plan(self, targets: list[Operation], feeds: dict[Tensor, Any]) -> list[Operation]:
         """The op order for these targets and feeds, cached until the graph grows."""
-        key = (len(self._graph._ops), tuple(map(id, targets)), frozenset(map(id, feeds)))
+        graph = self._graph
+        key = (
+            len(graph._ops),
+            graph._mutations,
+            tuple(map(id, targets)),
+            frozenset(map(id, feeds)),
+        )
         order = self._plans.get(key)
         if order is None:
             if len(self._plans) > 256:

@@ -251,6 +251,17 @@ class SavedModelBuilder:
             strip_default_attrs,
         )
 
+    def abort(self) -> None:
+        """Discards the partly built SavedModel (its temporary directory)."""
+        shutil.rmtree(self._tmp_dir, ignore_errors=True)
+
+    def __enter__(self) -> SavedModelBuilder:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None:
+            self.abort()
+
     def save(self, as_text: bool = False) -> str:
         """Writes ``saved_model.pb`` (or ``.pbtxt``) and moves the SavedModel into place.
 

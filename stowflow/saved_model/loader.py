@@ -9,8 +9,9 @@ from typing import Any
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
-from stowflow import _deprecation
+from stowflow import _deprecation, _fs
 from stowflow import checkpoint as ckpt_lib
+from stowflow.errors import InvalidArgumentError
 from stowflow.proto import meta_graph_pb2, saved_model_pb2
 from stowflow.saved_model import constants
 from stowflow.training import meta_graph as meta_lib
@@ -53,8 +54,7 @@ def parse_saved_model(export_dir: str) -> Any:
         )
     path, is_text = found
     proto = saved_model_pb2.SavedModel()
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _fs.read_limited(path, what="SavedModel")
     try:
         if is_text:
             text_format.Parse(data.decode("utf-8"), proto)
@@ -100,6 +100,22 @@ def asset_file_defs(meta: Any) -> list[Any]:
     return defs
 
 
+def asset_path(export_dir: str, filename: str) -> str:
+    """``<export_dir>/assets/<filename>``, refusing names that would leave ``assets/``.
+
+    Raises:
+        InvalidArgumentError: for an absolute name, a path separator or ``..``.
+    """
+    if not filename or filename != os.path.basename(filename) or filename in (".", ".."):
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"SavedModel {export_dir} names an asset file {filename!r} outside its "
+            "assets/ directory; refusing to feed it",
+        )
+    return os.path.join(export_dir, constants.ASSETS_DIRECTORY, filename)
+
+
 def _init_op_name(meta: Any) -> str | None:
     init_sig = meta.signature_def.get(constants.INIT_OP_SIGNATURE_KEY)
     if init_sig is not None and constants.INIT_OP_SIGNATURE_KEY in init_sig.outputs:
@@ -126,6 +142,8 @@ def load(
     _deprecation.warn(
         "load", "tensorflow.python.saved_model.loader_impl", "Use `tf.saved_model.load` instead."
     )
+    if saver_kwargs:
+        raise TypeError(f"stowflow's loader.load does not support {sorted(saver_kwargs)}")
     return load_internal(sess, tags, export_dir, import_scope)
 
 
@@ -147,9 +165,7 @@ def load_internal(sess: Any, tags: Any, export_dir: str, import_scope: str | Non
         if init_name is not None:
             scope = f"{import_scope}/" if import_scope else ""
             feeds = {
-                scope + a.tensor_info.name: os.path.join(
-                    export_dir, constants.ASSETS_DIRECTORY, a.filename
-                )
+                scope + a.tensor_info.name: asset_path(export_dir, a.filename)
                 for a in asset_file_defs(meta)
             }
             sess.run(scope + init_name, feed_dict=feeds)

@@ -118,8 +118,7 @@ def read_meta_graph_file(filename: str) -> Any:
         OSError: if the file cannot be read.
         ValueError: if it is neither format.
     """
-    with open(filename, "rb") as f:
-        data = f.read()
+    data = _fs.read_limited(filename, what="MetaGraphDef")
     meta = meta_graph_pb2.MetaGraphDef()
     try:
         meta.ParseFromString(data)

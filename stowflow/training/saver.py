@@ -7,6 +7,7 @@ TensorFlow and vice versa.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
@@ -283,18 +284,26 @@ class Saver:
             stamps.append((p, max((os.path.getmtime(f) for f in files), default=time.time())))
         self._last_checkpoints = sorted(stamps, key=lambda t: t[1])
 
-    def _record(self, path: str) -> None:
+    def _record(self, path: str) -> list[str]:
+        """Tracks ``path``; returns the evicted prefixes whose files should now be deleted."""
         if not self._max_to_keep:
-            return  # as TF's _RecordLastCheckpoint: nothing is tracked (or deleted)
+            return []  # as TF's _RecordLastCheckpoint: nothing is tracked (or deleted)
         self._last_checkpoints = [c for c in self._last_checkpoints if c[0] != path]
         self._last_checkpoints.append((path, time.time()))
+        evicted = []
         while len(self._last_checkpoints) > self._max_to_keep:
             old, stamp = self._last_checkpoints.pop(0)
             if stamp > self._next_keep_time:
                 self._next_keep_time += self._keep_every * 3600
                 continue
-            for pattern in (".index", ".data-?????-of-?????", ".meta"):
-                for f in glob.glob(glob.escape(old) + pattern):
+            evicted.append(old)
+        return evicted
+
+    @staticmethod
+    def _delete_checkpoint_files(prefix: str) -> None:
+        for pattern in (".index", ".data-?????-of-?????", ".meta"):
+            for f in glob.glob(glob.escape(prefix) + pattern):
+                with contextlib.suppress(FileNotFoundError):
                     os.remove(f)
 
     def as_saver_def(self) -> Any:
@@ -355,7 +364,7 @@ class Saver:
                 f"{checkpoint_file}.{meta_graph_suffix}", strip_default_attrs=strip_default_attrs
             )
         if write_state:
-            self._record(model_checkpoint_path)
+            evicted = self._record(model_checkpoint_path)
             ckpt_lib.update_checkpoint_state(
                 save_dir,
                 model_checkpoint_path,
@@ -363,6 +372,9 @@ class Saver:
                 latest_filename,
                 save_relative_paths=self._save_relative_paths,
             )
+            # Old files go only once the state file no longer names them (as TF orders it).
+            for prefix in evicted:
+                self._delete_checkpoint_files(prefix)
         return model_checkpoint_path
 
     def restore(self, sess: Any, save_path: str | None) -> None:

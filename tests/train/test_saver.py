@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -376,3 +377,27 @@ print("@@REPORT@@" + json.dumps(out))
                     f"{name}.{key}:\n  TF   {theirs[name].get(key)!r}\n  ours {ours.get(key)!r}"
                 )
     assert not problems, "\n".join(problems)
+
+
+def test_old_checkpoints_are_deleted_only_after_the_state_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while writing the state file must leave every checkpoint it lists intact."""
+    import stowflow as tf
+    from stowflow import checkpoint as ckpt_lib
+
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session(graph=graph) as sess:
+        v = tf.Variable(1.0, name="v")
+        sess.run(v.initializer)
+        saver = tf.train.Saver(max_to_keep=1)
+        first = saver.save(sess, str(tmp_path / "model"), global_step=1)
+
+        def broken_state_file(*args: object, **kwargs: object) -> None:
+            raise OSError("disk full while writing the state file")
+
+        monkeypatch.setattr(ckpt_lib, "update_checkpoint_state", broken_state_file)
+        with pytest.raises(OSError, match="disk full"):
+            saver.save(sess, str(tmp_path / "model"), global_step=2)
+    assert (tmp_path / "model-1.index").exists(), "evicted before the state file changed"
+    assert ckpt_lib.latest_checkpoint(str(tmp_path)) == first

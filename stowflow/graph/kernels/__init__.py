@@ -11,5 +11,11 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     random_kernels,
 )
 from stowflow.graph.kernels.registry import KERNELS, SHAPE_FNS, get_kernel, register_kernel
+from stowflow.graph.kernels.state import STATEFUL_KERNELS  # noqa: E402
+
+# An op type has exactly one implementation: pure or Session-stateful, never both.
+_both = sorted(set(KERNELS) & set(STATEFUL_KERNELS))
+if _both:
+    raise ValueError(f"op types registered as both pure and stateful kernels: {_both}")
 
 __all__ = ["KERNELS", "SHAPE_FNS", "get_kernel", "register_kernel"]

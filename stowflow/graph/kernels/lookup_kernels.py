@@ -56,6 +56,14 @@ def _field(parts: list[bytes], index: int, line_number: int, kind: str, filename
     return int(raw) if kind == "int" else raw
 
 
+def _kind(init_op: Any, attr: str) -> str:
+    """ "int" or "str": how a text column converts for the table's key or value dtype."""
+    table_op = init_op.inputs[0].op if hasattr(init_op.inputs[0], "op") else None
+    if table_op is None or attr not in getattr(table_op, "_attrs", {}):
+        return "str"
+    return "str" if table_op.get_attr(attr).name == "string" else "int"
+
+
 @stateful("InitializeTableFromTextFileV2")
 def _init_from_text(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
     handle, filename = inputs[0], np.asarray(inputs[1]).item()
@@ -71,17 +79,11 @@ def _init_from_text(state: SessionState, op: Any, inputs: list[Any]) -> list[Any
     if vocab_size > 0:
         lines = lines[:vocab_size]
     table: dict[Any, Any] = {}
-    key_kind = "str" if key_index == _WHOLE_LINE else "int" if key_index == _LINE_NUMBER else "str"
+    key_kind, value_kind = (_kind(op, attr) for attr in ("key_dtype", "value_dtype"))
     for number, line in enumerate(lines):
         parts = line.split(delimiter) if delimiter != b" " else line.split()
         key = _field(parts, key_index, number + offset, key_kind, path)
-        value = _field(
-            parts,
-            value_index,
-            number + offset,
-            "int" if value_index == _LINE_NUMBER else "str",
-            path,
-        )
+        value = _field(parts, value_index, number + offset, value_kind, path)
         table.setdefault(key, value)
     _tables(state)[handle.key] = table
     return []

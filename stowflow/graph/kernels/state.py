@@ -120,8 +120,8 @@ def _update(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> StatefulKerne
     return kernel
 
 
-STATEFUL_KERNELS["AssignAdd"] = _update(np.add)
-STATEFUL_KERNELS["AssignSub"] = _update(np.subtract)
+stateful("AssignAdd")(_update(np.add))
+stateful("AssignSub")(_update(np.subtract))
 
 
 @stateful("IsVariableInitialized")
