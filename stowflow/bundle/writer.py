@@ -1,10 +1,13 @@
 """Writes a tensor bundle: ``<prefix>.data-SSSSS-of-NNNNN`` shards and ``<prefix>.index``.
 
 Payloads stream to temp siblings as they are added; :meth:`BundleWriter.finish` writes
-the index and renames data files first and the index last, so an interrupted save leaves
-any previous checkpoint under another prefix untouched and never a half-written file
-under its final name. Output is byte-identical to TensorFlow's for the same tensors in
-the same order (FORMATS.md §1).
+the index and renames data files first and the index last, so an interrupted save never
+leaves a half-written file under its final name and never touches a checkpoint under
+another prefix (TF1 ``global_step`` saves, TF2 numbered saves). Overwriting the *same*
+prefix has a short window between those renames in which the old index meets new data;
+a reader then fails with a checksum ``DataLossError`` rather than returning wrong values
+(TensorFlow's writer has the same window). Output is byte-identical to TensorFlow's for
+the same tensors in the same order (FORMATS.md §1).
 """
 
 from __future__ import annotations

@@ -72,10 +72,11 @@ def _restore_by_name(sess: Session, graph: Graph, checkpoint: str) -> None:
     Raises:
         FreezeError: if no graph tensor matches (TF: ``No variables to save``).
     """
-    reader = ckpt_lib.Reader(checkpoint)
-    stored_dtypes = reader.get_variable_to_dtype_map()
+    with ckpt_lib.Reader(checkpoint) as reader:
+        stored_dtypes = reader.get_variable_to_dtype_map()
+        stored_keys = sorted(reader.get_variable_to_shape_map())
     targets: list[tuple[str, Tensor]] = []
-    for key in sorted(reader.get_variable_to_shape_map()):
+    for key in stored_keys:
         try:
             targets.append((key, graph.get_tensor_by_name(key + ":0")))
         except (KeyError, ValueError):

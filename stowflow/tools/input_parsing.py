@@ -12,10 +12,13 @@ less code:
   ``np.random.RandomState(0).rand(2, 3)``). ``dtype=`` takes a name from :data:`DTYPES`.
   Everything else (other names, attributes, subscripts, operators, comprehensions, lambdas,
   dunders) is refused with a one-line :class:`InputError` naming the construct. Arrays are
-  limited to :data:`MAX_ELEMENTS` elements, checked before they are allocated.
+  limited to :data:`MAX_ELEMENTS` elements and :data:`MAX_BYTES` bytes, checked before they
+  are allocated (from the shape, the dtype and the length of string values) and again after.
   ``eval``/``exec`` are never used.
 * ``--inputs`` loads ``.npy``/``.npz`` with ``allow_pickle=False``; pickled data (a pickle
   file, or object arrays) is refused unless the caller opts in with ``allow_pickle=True``.
+  A file, an ``.npz`` member (uncompressed) and the array a ``.npy`` header declares are each
+  limited to :data:`MAX_INPUT_FILE_BYTES`, checked before anything is inflated or allocated.
 * ``--input_examples`` is read with ``ast.literal_eval`` and turned into serialized
   ``tf.train.Example`` protos the way TF's CLI does (int -> int64_list, float -> float_list,
   str/bytes -> bytes_list).
@@ -33,7 +36,8 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +49,13 @@ logger = logging.getLogger("tensorflow")
 
 MAX_ELEMENTS = 2**26
 """Largest array (in elements) an ``--input_exprs`` expression may build."""
+MAX_BYTES = 1 << 30
+"""Largest array (in bytes, 1 GiB) an ``--input_exprs`` expression may build (string arrays
+can be large with few elements: ``np.full(2**20, "x" * 4096)`` is 16 GiB)."""
 MAX_EXPR_CHARS = 1 << 20
 """Longest ``--input_exprs``/``--input_examples`` value accepted."""
 MAX_INPUT_FILE_BYTES = 1 << 32
-"""Largest ``--inputs`` file accepted (4 GiB)."""
+"""Largest ``--inputs`` file, ``.npz`` member (uncompressed) or declared array accepted (4 GiB)."""
 
 
 class InputError(ValueError):
@@ -105,16 +112,84 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], pos: int, name: str, def
     return kwargs.get(name, default)
 
 
+def _leaves(value: Any) -> Iterator[Any]:
+    """The non-list/tuple items of a nested literal (arrays and scalars), without copying."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _elements(value: Any) -> int:
+    """Elements ``np.asarray(value)`` would have at most, without building it."""
+    return sum(int(v.size) if isinstance(v, np.ndarray) else 1 for v in _leaves(value))
+
+
+def _array_elements(values: Sequence[Any]) -> list[int]:
+    """:func:`_elements` of the array-like (list, tuple, ndarray) values."""
+    return [_elements(v) for v in values if isinstance(v, list | tuple | np.ndarray)]
+
+
+def _leaf_dtype(value: Any) -> np.dtype:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.dtype
+    if isinstance(value, str):
+        return np.dtype(f"U{max(len(value), 1)}")
+    if isinstance(value, bytes):
+        return np.dtype(f"S{max(len(value), 1)}")
+    return np.asarray(value).dtype  # a Python number, bool or None: tiny
+
+
+def _cast_itemsize(source: np.dtype, dtype: np.dtype) -> int:
+    """Bytes per element of ``source`` values cast to ``dtype`` (``np.str_`` sizes itself)."""
+    return int(np.empty(1, source).astype(dtype).itemsize)
+
+
+def _value_itemsize(value: Any, dtype: np.dtype | None) -> int:
+    """Bytes per element of ``np.array(value, dtype=dtype)``; an upper bound for strings.
+
+    Only the distinct dtypes of the leaves are examined, so nothing large is built.
+    """
+    dtypes = {_leaf_dtype(v) for v in _leaves(value)}
+    if not dtypes:
+        return 8 if dtype is None else _empty_itemsize(dtype)
+    if dtype is not None:
+        return max(_cast_itemsize(d, dtype) for d in dtypes)
+    if any(d.kind in "US" for d in dtypes):  # mixed with numbers, all become strings
+        return max(_cast_itemsize(d, np.dtype(np.str_)) for d in dtypes)
+    return max(d.itemsize for d in dtypes)
+
+
+def _empty_itemsize(dtype: np.dtype) -> int:
+    """Bytes per element of ``np.empty(n, dtype)`` (plain ``np.str_`` means ``<U1``)."""
+    return int(np.empty(0, dtype).itemsize)
+
+
 def _shape_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     return _count(_arg(args, kwargs, 0, "shape", ()))
 
 
+def _full_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    # The fill value is converted to an array before it is broadcast into the shape.
+    return max(_shape_size(args, kwargs), _elements(_arg(args, kwargs, 1, "fill_value", 0)))
+
+
 def _size_kw(pos: int) -> SizeFn:
-    """Size from a ``size=`` argument at position ``pos`` (None means one element)."""
+    """Size from a ``size=`` argument at position ``pos``.
+
+    Array arguments (``low=``, ``loc=`` ...) count too: without ``size=`` the result has their
+    broadcast shape (at most the product of their sizes); with it, each is converted first.
+    """
 
     def size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         value = _arg(args, kwargs, pos, "size", None)
-        return 1 if value is None else _count(value)
+        others = [a for i, a in enumerate(args) if i != pos]
+        others += [v for k, v in kwargs.items() if k not in ("size", "dtype", "seed")]
+        arrays = _array_elements(others)
+        if value is None:
+            return math.prod(arrays)
+        return max([_count(value), *arrays])
 
     return size
 
@@ -141,7 +216,9 @@ def _arange_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
 
 
 def _linspace_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    return _count(_arg(args, kwargs, 2, "num", 50))
+    # Array bounds make a (num, *broadcast shape) result.
+    bounds = [_arg(args, kwargs, 0, "start", 0), _arg(args, kwargs, 1, "stop", 0)]
+    return _count(_arg(args, kwargs, 2, "num", 50)) * math.prod(_array_elements(bounds))
 
 
 def _eye_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -151,11 +228,48 @@ def _eye_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
 
 
 def _like_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    return int(np.size(_arg(args, kwargs, 0, "a", 0)))
+    fill = _array_elements([_arg(args, kwargs, 1, "fill_value", 0)])
+    return max([_elements(_arg(args, kwargs, 0, "a", 0)), *fill])
+
+
+def _source_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    return _elements(args[0]) if args else 0
 
 
 def _no_new_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     return 0  # the result is checked after the call; reshape/astype never grow an array
+
+
+# Bytes per element of the result, before the call: (args, kwargs, receiver) -> itemsize.
+ItemsizeFn = Callable[[tuple[Any, ...], dict[str, Any], Any], int]
+
+
+def _dtype_itemsize(args: tuple[Any, ...], kwargs: dict[str, Any], receiver: Any) -> int:
+    """``dtype=``'s size, else the receiver's, else float64/int64's (numbers never exceed
+    complex128's 16 bytes, so :data:`MAX_ELEMENTS` bounds them; the result is checked too)."""
+    if "dtype" in kwargs:
+        return _empty_itemsize(kwargs["dtype"])
+    return int(receiver.itemsize) if isinstance(receiver, np.ndarray) else 8
+
+
+def _full_itemsize(args: tuple[Any, ...], kwargs: dict[str, Any], receiver: Any) -> int:
+    if "dtype" in kwargs:
+        return _empty_itemsize(kwargs["dtype"])
+    return _value_itemsize(_arg(args, kwargs, 1, "fill_value", 0), None)
+
+
+def _like_itemsize(args: tuple[Any, ...], kwargs: dict[str, Any], receiver: Any) -> int:
+    if "dtype" in kwargs:
+        return _empty_itemsize(kwargs["dtype"])
+    return _value_itemsize(_arg(args, kwargs, 0, "a", 0), None)
+
+
+def _array_itemsize(args: tuple[Any, ...], kwargs: dict[str, Any], receiver: Any) -> int:
+    return _value_itemsize(args[0], kwargs.get("dtype")) if args else 8
+
+
+def _astype_itemsize(args: tuple[Any, ...], kwargs: dict[str, Any], receiver: Any) -> int:
+    return _value_itemsize(receiver, _as_dtype(args[0]) if args else None)
 
 
 # ------------------------------------------------------------------------------- the tables
@@ -167,10 +281,17 @@ class Function:
     keywords: frozenset[str] = field(default_factory=frozenset)
     size: SizeFn = _no_new_size
     max_args: int = 3
+    itemsize: ItemsizeFn = _dtype_itemsize
 
 
-def _fn(call: Callable[..., Any], keywords: str, size: SizeFn, max_args: int = 3) -> Function:
-    return Function(call, frozenset(keywords.split()), size, max_args)
+def _fn(
+    call: Callable[..., Any],
+    keywords: str,
+    size: SizeFn,
+    max_args: int = 3,
+    itemsize: ItemsizeFn = _dtype_itemsize,
+) -> Function:
+    return Function(call, frozenset(keywords.split()), size, max_args, itemsize)
 
 
 def _seeded(method: str) -> Callable[..., Any]:
@@ -214,20 +335,20 @@ _GENERATOR: dict[str, tuple[str, SizeFn, int]] = {
 }
 
 FUNCTIONS: dict[str, Function] = {
-    "np.array": _fn(np.array, "dtype", _no_new_size, 1),
-    "np.asarray": _fn(np.asarray, "dtype", _no_new_size, 1),
+    "np.array": _fn(np.array, "dtype", _source_size, 1, _array_itemsize),
+    "np.asarray": _fn(np.asarray, "dtype", _source_size, 1, _array_itemsize),
     "np.ones": _fn(np.ones, "shape dtype", _shape_size, 2),
     "np.zeros": _fn(np.zeros, "shape dtype", _shape_size, 2),
-    "np.full": _fn(np.full, "shape fill_value dtype", _shape_size, 3),
+    "np.full": _fn(np.full, "shape fill_value dtype", _full_size, 3, _full_itemsize),
     "np.arange": _fn(np.arange, "start stop step dtype", _arange_size, 3),
     "np.linspace": _fn(np.linspace, "start stop num endpoint dtype", _linspace_size, 3),
     "np.eye": _fn(np.eye, "N M k dtype", _eye_size, 3),
     "np.identity": _fn(
         np.identity, "n dtype", lambda a, k: _count(2 * (_arg(a, k, 0, "n", 0),)), 1
     ),
-    "np.ones_like": _fn(np.ones_like, "a dtype", _like_size, 1),
-    "np.zeros_like": _fn(np.zeros_like, "a dtype", _like_size, 1),
-    "np.full_like": _fn(np.full_like, "a fill_value dtype", _like_size, 2),
+    "np.ones_like": _fn(np.ones_like, "a dtype", _like_size, 1, _like_itemsize),
+    "np.zeros_like": _fn(np.zeros_like, "a dtype", _like_size, 1, _like_itemsize),
+    "np.full_like": _fn(np.full_like, "a fill_value dtype", _like_size, 2, _like_itemsize),
     "np.random.RandomState": _fn(_random_state, "", _no_new_size, 1),
     "np.random.default_rng": _fn(_default_rng, "", _no_new_size, 1),
     **{
@@ -248,7 +369,9 @@ def _method(name: str) -> Callable[..., Any]:
 
 METHODS: dict[tuple[type, str], Function] = {
     (np.ndarray, "reshape"): _fn(lambda a, *shape: a.reshape(*shape), "", _no_new_size, 8),
-    (np.ndarray, "astype"): _fn(lambda a, dtype: a.astype(_as_dtype(dtype)), "", _no_new_size, 1),
+    (np.ndarray, "astype"): _fn(
+        lambda a, dtype: a.astype(_as_dtype(dtype)), "", _no_new_size, 1, _astype_itemsize
+    ),
     (np.ndarray, "transpose"): _fn(lambda a, *axes: a.transpose(*axes), "", _no_new_size, 8),
     **{
         (np.random.RandomState, name): _fn(_method(name), kws, size, n)
@@ -395,8 +518,13 @@ def _invoke(
         kwargs["dtype"] = _as_dtype(kwargs["dtype"])
     try:
         size = fn.size(args, kwargs)
+        if isinstance(receiver, np.ndarray):
+            size = max(size, receiver.size)  # reshape/astype/transpose keep the element count
         if size > MAX_ELEMENTS:
             raise InputError(f"{what}() would build {size} elements; the limit is {MAX_ELEMENTS}")
+        nbytes = size * fn.itemsize(args, kwargs, receiver)
+        if nbytes > MAX_BYTES:
+            raise InputError(f"{what}() would build {nbytes} bytes; the limit is {MAX_BYTES}")
         result = (
             fn.call(*args, **kwargs) if receiver is None else fn.call(receiver, *args, **kwargs)
         )
@@ -406,6 +534,8 @@ def _invoke(
         raise InputError(f"{what}() failed: {e}") from None
     if isinstance(result, np.ndarray) and result.size > MAX_ELEMENTS:
         raise InputError(f"{what}() built {result.size} elements; the limit is {MAX_ELEMENTS}")
+    if isinstance(result, np.ndarray) and result.nbytes > MAX_BYTES:
+        raise InputError(f"{what}() built {result.nbytes} bytes; the limit is {MAX_BYTES}")
     return result
 
 
@@ -605,6 +735,41 @@ _PICKLE_REFUSED = (
 )
 
 
+def _declared_npy_bytes(f: Any) -> int | None:
+    """Bytes of the array a ``.npy`` stream's header declares (read from ``f``'s position).
+
+    Returns None for a stream that is not ``.npy`` (or a version numpy refuses to load); a
+    header numpy cannot read raises ValueError, as ``np.load`` would.
+    """
+    fmt = np.lib.format
+    magic = f.read(fmt.MAGIC_LEN)
+    if len(magic) != fmt.MAGIC_LEN or not magic.startswith(fmt.MAGIC_PREFIX):
+        return None
+    version = (magic[-2], magic[-1])
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        return None
+    # Versions 2.0 and 3.0 share the header layout (3.0 allows UTF-8 field names).
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read(f)
+    return math.prod(shape) * max(dtype.itemsize, 1)
+
+
+def _check_npy_header(f: Any, what: str) -> None:
+    """Refuses a ``.npy`` whose header declares an array over :data:`MAX_INPUT_FILE_BYTES`.
+
+    ``np.load`` allocates the declared array before reading the data, so a tiny file could
+    otherwise ask for any amount of memory.
+    """
+    try:
+        declared = _declared_npy_bytes(f)
+    except (ValueError, EOFError, SyntaxError) as e:
+        raise InputError(f"{what} is not a .npy/.npz file: {e}") from None
+    if declared is not None and declared > MAX_INPUT_FILE_BYTES:
+        raise InputError(
+            f"{what} declares an array of {declared} bytes; the limit is {MAX_INPUT_FILE_BYTES}"
+        )
+
+
 def _load_file(filename: str, allow_pickle: bool) -> Any:
     if not os.path.isfile(filename):
         raise InputError(f"Input file {filename} does not exist.")
@@ -613,6 +778,11 @@ def _load_file(filename: str, allow_pickle: bool) -> Any:
         raise InputError(
             f"Input file {filename} is {size} bytes; the limit is {MAX_INPUT_FILE_BYTES}"
         )
+    try:
+        with open(filename, "rb") as f:
+            _check_npy_header(f, f"Input file {filename}")
+    except OSError as e:
+        raise InputError(f"Input file {filename} could not be read: {e}") from None
     if allow_pickle:
         # Printed, not logged: this must reach the user whatever the logging setup.
         print(
@@ -630,7 +800,32 @@ def _load_file(filename: str, allow_pickle: bool) -> Any:
         raise InputError(f"Input file {filename} could not be read: {e}") from None
 
 
+def _check_npz_member(data: Any, filename: str, name: str) -> None:
+    """Refuses an ``.npz`` member that inflates, or declares an array, over the limit.
+
+    Raises:
+        InputError: naming the member, before anything is decompressed past its header.
+    """
+    archive = data.zip
+    names = set(archive.namelist())
+    member = name if name in names or f"{name}.npy" not in names else f"{name}.npy"
+    what = f"Input file {filename}: {name}"
+    try:
+        info = archive.getinfo(member)
+        if info.file_size > MAX_INPUT_FILE_BYTES:
+            raise InputError(
+                f"{what} is {info.file_size} bytes uncompressed; the limit is "
+                f"{MAX_INPUT_FILE_BYTES}"
+            )
+        with archive.open(info) as f:
+            _check_npy_header(f, what)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        raise InputError(f"{what} could not be read: {e}") from None
+
+
 def _member(data: Any, filename: str, name: str) -> Any:
+    if isinstance(data, np.lib.npyio.NpzFile):
+        _check_npz_member(data, filename, name)
     try:
         return np.asarray(data[name]) if isinstance(data, np.lib.npyio.NpzFile) else data[name]
     except ValueError as e:
@@ -719,7 +914,9 @@ __all__: Sequence[str] = [
     "DTYPES",
     "FUNCTIONS",
     "METHODS",
+    "MAX_BYTES",
     "MAX_ELEMENTS",
+    "MAX_INPUT_FILE_BYTES",
     "InputError",
     "load_input_file",
     "load_inputs",

@@ -30,15 +30,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
-from google.protobuf import text_format
-from google.protobuf.message import DecodeError
 
-from stowflow import dtypes, errors, tensors
+from stowflow import _fs, dtypes, errors, tensors
+from stowflow.graph import shape as shape_lib
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
-from stowflow.graph.shape import use_v2_shape_strings
-from stowflow.proto import saved_model_pb2, types_pb2
-from stowflow.saved_model import loader
+from stowflow.proto import types_pb2
+from stowflow.saved_model import constants, loader
 from stowflow.tools import input_parsing
 
 OP_DENYLIST = frozenset(["WriteFile", "ReadFile", "PrintV2"])
@@ -56,28 +54,23 @@ class CliError(Exception):
 def read_saved_model(saved_model_dir: str) -> Any:
     """``saved_model_utils.read_saved_model``: ``saved_model.pb`` first, then ``.pbtxt``.
 
+    Parsing is :func:`stowflow.saved_model.loader.parse_saved_model`'s; this adds TF's CLI
+    message for a missing file and refuses files over protobuf's 2 GiB limit before reading.
+
     Raises:
-        CliError: TF's messages for a missing or unparsable file.
+        CliError: TF's messages for a missing file; an oversized, unreadable or unparsable one.
     """
-    pb = os.path.join(saved_model_dir, "saved_model.pb")
-    pbtxt = os.path.join(saved_model_dir, "saved_model.pbtxt")
-    path = pb if os.path.isfile(pb) else pbtxt if os.path.isfile(pbtxt) else None
-    if path is None:
+    if not loader.maybe_saved_model_directory(saved_model_dir):
         raise CliError(f"SavedModel file does not exist at: {saved_model_dir}")
+    path = os.path.join(saved_model_dir, constants.SAVED_MODEL_FILENAME_PB)
+    if not os.path.isfile(path):
+        path = os.path.join(saved_model_dir, constants.SAVED_MODEL_FILENAME_PBTXT)
     if os.path.getsize(path) > MAX_SAVED_MODEL_BYTES:
         raise CliError(f"{path} is larger than protobuf's 2 GiB limit")
-    proto = saved_model_pb2.SavedModel()
-    with open(path, "rb") as f:
-        data = f.read()
     try:
-        if path == pb:
-            proto.ParseFromString(data)
-        else:
-            text_format.Merge(data.decode("utf-8"), proto)
-    except (DecodeError, text_format.ParseError, UnicodeDecodeError) as e:
-        kind = "proto" if path == pb else "pbtxt"
-        raise CliError(f"Cannot parse {kind} file {path}: {e}.") from None
-    return proto
+        return loader.parse_saved_model(saved_model_dir)
+    except (OSError, ValueError) as e:
+        raise CliError(str(e)) from None
 
 
 def sanitize_tags(tag_set: str) -> list[str]:
@@ -439,8 +432,9 @@ def run_saved_model(
     file) leaves the earlier results printed, as in TF.
 
     Raises:
-        CliError: bad tag-set, signature or input key; an output file exists without
-            ``overwrite``; an output directory that is a file.
+        CliError: bad tag-set, signature or input key; an output key that is not a plain
+            file name (a path separator, ``..``, an absolute path); an output file exists
+            without ``overwrite``; an output directory that is a file.
         errors.OpError: from the graph (a missing feed, a bad value).
     """
     tags = sanitize_tags(tag_set)
@@ -456,6 +450,9 @@ def run_saved_model(
     feed_dict = {inputs[key].name: value for key, value in feeds_by_key.items()}
     outputs = meta.signature_def[signature_def_key].outputs
     keys = sorted(outputs.keys())
+    if outdir:
+        for key in keys:  # before running: a bad key must not leave half the files written
+            _check_output_key(key)
     session = Session(graph=Graph())
     try:
         loader.load(session, tags, saved_model_dir)
@@ -466,11 +463,30 @@ def run_saved_model(
         emit(f"Result for output key {key}:\n{result}")
         if outdir:
             path = _output_path(outdir, key, overwrite)
-            np.save(path, result)
+            with _fs.atomic_writer(path) as f:
+                np.save(f, result)
             emit(f"Output {key} is saved to {path}")
 
 
+def _check_output_key(key: str) -> None:
+    """Refuses a SignatureDef output key that would not name a plain file inside ``--outdir``.
+
+    Raises:
+        CliError: for an empty key, a path separator, ``..``/``.``, a NUL or a drive/root.
+    """
+    separators = [s for s in (os.sep, os.altsep, "/", "\\") if s]
+    if (
+        key in ("", ".", "..")
+        or any(s in key for s in separators)
+        or "\0" in key
+        or os.path.isabs(key)
+        or os.path.splitdrive(key)[0]
+    ):
+        raise CliError(f"Output key {key!r} cannot be used as a file name in --outdir")
+
+
 def _output_path(outdir: str, key: str, overwrite: bool) -> str:
+    _check_output_key(key)
     if not os.path.isdir(outdir):
         try:
             os.makedirs(outdir)
@@ -650,8 +666,6 @@ def run_scan(args: argparse.Namespace) -> int:
 def run_run(args: argparse.Namespace) -> int:
     """``stowflow run``; returns the exit code."""
 
-    use_v2_shape_strings(True)  # saved_model_cli runs under TF 2.x behaviour
-
     def body() -> None:
         if not (args.inputs or args.input_exprs or args.input_examples):
             raise CliError(
@@ -670,4 +684,9 @@ def run_run(args: argparse.Namespace) -> int:
             emit=lambda text: print(text, flush=True),
         )
 
-    return _guarded("run", body)
+    previous = shape_lib._v2_strings[0]
+    shape_lib.use_v2_shape_strings(True)  # saved_model_cli runs under TF 2.x behaviour
+    try:
+        return _guarded("run", body)
+    finally:
+        shape_lib.use_v2_shape_strings(previous)
