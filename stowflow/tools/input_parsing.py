@@ -142,8 +142,16 @@ def _leaf_dtype(value: Any) -> np.dtype:
 
 
 def _cast_itemsize(source: np.dtype, dtype: np.dtype) -> int:
-    """Bytes per element of ``source`` values cast to ``dtype`` (``np.str_`` sizes itself)."""
-    return int(np.empty(1, source).astype(dtype).itemsize)
+    """Bytes per element of ``source`` values cast to ``dtype`` (``np.str_`` sizes itself).
+
+    For every dtype but ``object`` the size depends on the dtypes alone, not on the values.
+
+    Raises:
+        InputError: for Python objects (None, huge ints) made strings: their size is unknown.
+    """
+    if source.kind == "O" and dtype.kind in "US":
+        raise InputError("Python objects (None, ints beyond int64) cannot be made strings")
+    return int(np.zeros(1, source).astype(dtype).itemsize)
 
 
 def _value_itemsize(value: Any, dtype: np.dtype | None) -> int:
@@ -156,8 +164,11 @@ def _value_itemsize(value: Any, dtype: np.dtype | None) -> int:
         return 8 if dtype is None else _empty_itemsize(dtype)
     if dtype is not None:
         return max(_cast_itemsize(d, dtype) for d in dtypes)
+    if any(d.kind == "O" for d in dtypes):  # an object array holds references
+        return max(d.itemsize for d in dtypes)
     if any(d.kind in "US" for d in dtypes):  # mixed with numbers, all become strings
-        return max(_cast_itemsize(d, np.dtype(np.str_)) for d in dtypes)
+        text = np.dtype(np.str_ if any(d.kind == "U" for d in dtypes) else np.bytes_)
+        return max(_cast_itemsize(d, text) for d in dtypes)
     return max(d.itemsize for d in dtypes)
 
 

@@ -69,6 +69,8 @@ def read_saved_model(saved_model_dir: str) -> Any:
         raise CliError(f"{path} is larger than protobuf's 2 GiB limit")
     try:
         return loader.parse_saved_model(saved_model_dir)
+    except errors.OpError as e:  # the loader's own size limit (ResourceExhaustedError)
+        raise CliError(e.message) from None
     except (OSError, ValueError) as e:
         raise CliError(str(e)) from None
 

@@ -169,3 +169,27 @@ def test_frozen_graph_cannot_be_frozen_twice(model: dict[str, str], tmp_path: Pa
                   model["prefix"], "--output_node_names", "y"])  # fmt: skip
     assert again.returncode == 1
     assert b"You cannot freeze a graph twice." in again.stderr
+
+
+def test_restore_by_name_closes_the_checkpoint_reader(
+    model: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Any] = []
+
+    class Recording(freeze_graph.ckpt_lib.Reader):
+        def __init__(self, path: str) -> None:
+            super().__init__(path)
+            self.closed = False
+            opened.append(self)
+
+        def close(self) -> None:
+            self.closed = True
+            super().close()
+
+    monkeypatch.setattr(freeze_graph.ckpt_lib, "Reader", Recording)
+    graph_def = text_format.Parse(
+        Path(model["dir"], "graph.pbtxt").read_text(), graph_pb2.GraphDef()
+    )
+    frozen = freeze_graph.freeze_graph_with_def_protos(graph_def, None, model["prefix"], "y", "")
+    np.testing.assert_array_equal(_run_frozen(frozen), _expected())
+    assert opened and all(reader.closed for reader in opened)

@@ -248,3 +248,106 @@ def test_load_inputs_precedence(tmp_path: Path) -> None:
     )
     assert feeds["x"].tolist() == [0.0, 0.0] and feeds["y"] == [1]
     assert isinstance(feeds["z"], list) and isinstance(feeds["z"][0], bytes)
+
+
+# ------------------------------------------------------------------------------ size caps
+@pytest.mark.parametrize(
+    ("expr", "nbytes"),
+    [
+        ("np.full((1024,), '" + "x" * 4096 + "')", 1024 * 4096 * 4),
+        ("np.full(1024, b'" + "x" * 4096 + "')", 1024 * 4096),
+        ("np.full_like(np.zeros(1024), 0, dtype=np.float64).astype(np.str_)", 1024 * 32 * 4),
+        ("np.array(np.arange(1024), dtype=np.str_)", 1024 * 21 * 4),
+        ("np.array(['" + "y" * 6000 + "'" + ", 1.5" * 50 + "])", 51 * 6000 * 4),
+        ("np.array([b'" + "y" * 6000 + "'" + ", 1.5" * 50 + "])", 51 * 6000),
+    ],
+)
+def test_byte_cap_is_checked_before_allocating(
+    monkeypatch: pytest.MonkeyPatch, expr: str, nbytes: int
+) -> None:
+    import tracemalloc
+
+    monkeypatch.setattr(ip, "MAX_BYTES", 64 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=rf"would build {nbytes} bytes; the limit is 65536"):
+            ip.safe_eval(expr)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < nbytes // 2
+
+
+def test_byte_cap_default_refuses_sixteen_gib_of_strings() -> None:
+    assert ip.MAX_BYTES == 1 << 30
+    with pytest.raises(InputError, match="would build 17179869184 bytes; the limit is 1073741824"):
+        ip.safe_eval("np.full((1048576,), '" + "x" * 4096 + "')")
+
+
+def test_byte_cap_is_checked_after_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ip, "MAX_BYTES", 1000)
+    # Estimated at 8 bytes per element (800); complex bounds make it 16 (1600).
+    with pytest.raises(InputError, match=r"built 1600 bytes; the limit is 1000"):
+        ip.safe_eval("np.linspace(0j, 1, 100)")
+    assert ip.safe_eval("np.full(10, 'ab', dtype=np.str_)").dtype == np.dtype("U1")
+
+
+@pytest.mark.parametrize(
+    ("expr", "elements"),
+    [
+        ("np.linspace(np.zeros(100), 1, 100)", 10000),
+        ("np.random.uniform(np.zeros((100, 1)), np.ones((1, 100)), seed=0)", 10000),
+        ("np.zeros_like([np.zeros(3000), np.zeros(3000)])", 6000),
+        ("np.array([np.zeros(3000), np.zeros(3000)])", 6000),
+        ("np.full(2, [np.zeros(3000), np.zeros(3000)])", 6000),
+    ],
+)
+def test_element_cap_counts_array_arguments(
+    monkeypatch: pytest.MonkeyPatch, expr: str, elements: int
+) -> None:
+    monkeypatch.setattr(ip, "MAX_ELEMENTS", 5000)
+    with pytest.raises(InputError, match=rf"would build {elements} elements; the limit is 5000"):
+        ip.safe_eval(expr)
+
+
+def test_python_objects_are_not_made_strings() -> None:
+    with pytest.raises(InputError, match="cannot be made strings"):
+        ip.safe_eval("np.full(3, None).astype(np.str_)")
+
+
+def _npy_declaring(shape: tuple[int, ...]) -> bytes:
+    """A .npy header declaring ``shape`` float64, with no data behind it."""
+    import io
+
+    buffer = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def test_npz_member_inflating_past_the_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, z=np.zeros(1 << 18))  # 2 MiB of zeros, a few KiB on disk
+    monkeypatch.setattr(ip, "MAX_INPUT_FILE_BYTES", 1 << 20)
+    assert bomb.stat().st_size < 1 << 20
+    for name in ("z", None):
+        with pytest.raises(InputError, match=r"z is \d+ bytes uncompressed; the limit is 1048576"):
+            ip.load_input_file(str(bomb), name)
+
+
+def test_npy_header_declaring_a_huge_array_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    lie = _npy_declaring((1 << 40,))
+    (tmp_path / "lie.npy").write_bytes(lie)
+    with pytest.raises(InputError, match=r"lie.npy declares an array of 8796093022208 bytes"):
+        ip.load_input_file(str(tmp_path / "lie.npy"), None)
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w") as archive:
+        archive.writestr("a.npy", lie)
+    with pytest.raises(InputError, match=r"lie.npz: a declares an array of 8796093022208 bytes"):
+        ip.load_input_file(str(tmp_path / "lie.npz"), "a")
+    ok = np.arange(3.0)
+    np.savez(tmp_path / "ok.npz", a=ok)
+    np.testing.assert_array_equal(ip.load_input_file(str(tmp_path / "ok.npz"), "a"), ok)

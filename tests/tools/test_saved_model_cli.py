@@ -355,3 +355,108 @@ def test_show_all_on_a_stowflow_saved_model(tmp_path: Path) -> None:
     )  # fmt: skip
     expected = np.random.RandomState(0).rand(1, 2).astype(np.float32) * 2
     assert run.stdout.decode() == f"Result for output key y:\n{expected}\n"
+
+
+# --------------------------------------------------------------- run: outdir, state, reading
+def _export(export: Path, output_key: str = "y") -> None:
+    import stowflow as tf
+
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        y = tf.identity(x * 2.0, name="y")
+        builder = tf.saved_model.Builder(str(export))
+        sig = tf.saved_model.signature_def_utils.predict_signature_def({"x": x}, {output_key: y})
+        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"s": sig})
+        builder.save()
+
+
+def _run_in_process(export: Path, outdir: Path, overwrite: bool = False) -> list[str]:
+    emitted: list[str] = []
+    saved_model_cli.run_saved_model(
+        str(export), "serve", "s", {"x": np.ones((1, 2), np.float32)}, str(outdir), overwrite,
+        emit=emitted.append,
+    )  # fmt: skip
+    return emitted
+
+
+@pytest.mark.parametrize(
+    "key", ["../escaped", "sub/escaped", "..", ".", "", "back\\slash", "{abs}/escaped"]
+)
+def test_run_refuses_output_keys_that_leave_outdir(tmp_path: Path, key: str) -> None:
+    key = key.format(abs=tmp_path)
+    _export(tmp_path / "m", key)
+    outdir = tmp_path / "out"
+    with pytest.raises(saved_model_cli.CliError) as raised:
+        _run_in_process(tmp_path / "m", outdir)
+    message = str(raised.value)
+    assert "\n" not in message and repr(key) in message and "--outdir" in message
+    assert not list(tmp_path.rglob("*.npy")), "nothing may be written for a bad key"
+
+
+def test_run_writes_outputs_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _export(tmp_path / "m")
+    outdir = tmp_path / "out"
+    _run_in_process(tmp_path / "m", outdir)
+    before = (outdir / "y.npy").read_bytes()
+
+    def failing_save(file: Any, arr: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(file, str | Path):
+            Path(file).write_bytes(b"partial")
+        else:
+            file.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(saved_model_cli.np, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        _run_in_process(tmp_path / "m", outdir, overwrite=True)
+    assert (outdir / "y.npy").read_bytes() == before
+    assert sorted(p.name for p in outdir.iterdir()) == ["y.npy"]  # no temp file left
+
+
+@pytest.mark.parametrize("previous", [False, True])
+def test_run_restores_the_shape_string_mode(tmp_path: Path, previous: bool) -> None:
+    import argparse
+
+    from stowflow.graph import shape as shape_lib
+
+    _export(tmp_path / "m")
+    parser = saved_model_cli.add_run_arguments(argparse.ArgumentParser())
+    original = shape_lib._v2_strings[0]
+    try:
+        for extra in (["--input_exprs", "x=[[1.0, 2.0]]"], []):  # a success, then an error
+            shape_lib.use_v2_shape_strings(previous)
+            args = parser.parse_args(
+                ["--dir", str(tmp_path / "m"), "--tag_set", "serve", "--signature_def", "s",
+                 *extra]
+            )  # fmt: skip
+            assert saved_model_cli.run_run(args) == (0 if extra else 1)
+            assert shape_lib._v2_strings[0] is previous
+    finally:
+        shape_lib.use_v2_shape_strings(original)
+
+
+def test_read_saved_model_is_the_loaders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _export(tmp_path / "m")
+    calls: list[str] = []
+    real = saved_model_cli.loader.parse_saved_model
+
+    def spy(export_dir: str) -> Any:
+        calls.append(export_dir)
+        return real(export_dir)
+
+    monkeypatch.setattr(saved_model_cli.loader, "parse_saved_model", spy)
+    proto = saved_model_cli.read_saved_model(str(tmp_path / "m"))
+    assert calls == [str(tmp_path / "m")] and len(proto.meta_graphs) == 1
+
+
+def test_read_saved_model_errors_are_cli_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(saved_model_cli.CliError, match=r"^SavedModel file does not exist at: "):
+        saved_model_cli.read_saved_model(str(tmp_path))
+    (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff")
+    with pytest.raises(saved_model_cli.CliError, match="Cannot parse"):
+        saved_model_cli.read_saved_model(str(tmp_path))
+    monkeypatch.setattr(saved_model_cli, "MAX_SAVED_MODEL_BYTES", 2)
+    with pytest.raises(saved_model_cli.CliError, match="2 GiB limit"):
+        saved_model_cli.read_saved_model(str(tmp_path))
