@@ -11,7 +11,13 @@ _SMALL = [bytes([i]) for i in range(128)]
 
 
 def encode_varint(value: int) -> bytes:
-    """Encodes a non-negative integer."""
+    """Encodes a non-negative integer.
+
+    Raises:
+        ValueError: for a negative value (varints here are unsigned).
+    """
+    if value < 0:
+        raise ValueError(f"cannot varint-encode a negative value: {value}")
     if value < 128:
         return _SMALL[value]
     out = bytearray()

@@ -658,6 +658,7 @@ class Graph:
 
     @seed.setter
     def seed(self, value: int | None) -> None:
+        """Sets the graph-level random seed (``tf.set_random_seed``)."""
         self._seed = value
 
     def finalize(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from stowflow import checkpoint
-from stowflow.errors import NotFoundError
+from stowflow.errors import DataLossError, NotFoundError
 from stowflow.saved_model import constants, loader
 
 
@@ -25,6 +25,13 @@ def object_paths(object_graph_def: Any) -> dict[int, str]:
     while queue:
         node_id = queue.popleft()
         for child in object_graph_def.nodes[node_id].children:
+            if not 0 <= child.node_id < len(object_graph_def.nodes):
+                raise DataLossError(
+                    None,
+                    None,
+                    f"object graph node {node_id} names child {child.node_id}, "
+                    f"but there are {len(object_graph_def.nodes)} nodes",
+                )
             if child.node_id not in paths:
                 parent = paths[node_id]
                 paths[child.node_id] = (
