@@ -227,38 +227,31 @@ reduce_min = _reduction("Min", "Min")
 reduce_prod = _reduction("Prod", "Prod")
 
 
-def argmax(
-    input: Any,
-    axis: Any = None,
-    name: str | None = None,
-    dimension: Any = None,  # noqa: A002
-    output_type: Any = dtypes.int64,
-) -> Tensor:
-    """Index of the largest value along ``axis`` (default 0)."""
-    axis = 0 if axis is None and dimension is None else (axis if axis is not None else dimension)
-    return _op1(
-        "ArgMax",
-        {"input": input, "dimension": convert_to_tensor(axis, dtype=dtypes.int32)},
-        {"output_type": output_type},
-        name or "ArgMax",
-    )
+def _arg_reduction(op_type: str, what: str) -> Callable[..., Tensor]:
+    def op(
+        input: Any,  # noqa: A002 - TF's argument name
+        axis: Any = None,
+        name: str | None = None,
+        dimension: Any = None,
+        output_type: Any = dtypes.int64,
+    ) -> Tensor:
+        chosen = axis if axis is not None else dimension
+        return _op1(
+            op_type,
+            {
+                "input": input,
+                "dimension": convert_to_tensor(0 if chosen is None else chosen, dtype=dtypes.int32),
+            },
+            {"output_type": output_type},
+            name or op_type,
+        )
+
+    op.__doc__ = f"Index of the {what} value along ``axis`` (default 0), ``tf.{op_type.lower()}``."
+    return op
 
 
-def argmin(
-    input: Any,
-    axis: Any = None,
-    name: str | None = None,
-    dimension: Any = None,  # noqa: A002
-    output_type: Any = dtypes.int64,
-) -> Tensor:
-    """Index of the smallest value along ``axis`` (default 0)."""
-    axis = 0 if axis is None and dimension is None else (axis if axis is not None else dimension)
-    return _op1(
-        "ArgMin",
-        {"input": input, "dimension": convert_to_tensor(axis, dtype=dtypes.int32)},
-        {"output_type": output_type},
-        name or "ArgMin",
-    )
+argmax = _arg_reduction("ArgMax", "largest")
+argmin = _arg_reduction("ArgMin", "smallest")
 
 
 def _reverse(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
