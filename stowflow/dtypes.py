@@ -249,6 +249,8 @@ def as_dtype(type_value: Any) -> DType:
     """
     if isinstance(type_value, DType):
         return type_value
+    if type(type_value) is int and type_value in _BY_ENUM:  # the hot path: proto enums
+        return _BY_ENUM[type_value]
     if isinstance(type_value, (int, np.integer)) and not isinstance(type_value, np.bool_):
         found = _BY_ENUM.get(int(type_value))
     elif isinstance(type_value, str):

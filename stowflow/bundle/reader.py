@@ -46,11 +46,11 @@ _MAX_GAP = 1 << 16  # unrequested bytes read_many will read through rather than 
 _MAX_READ = 0x7FFFF000  # Linux caps one read() at this many bytes
 
 
-def _contiguous_groups(items: list[tuple[int, str, Any]]) -> list[list[tuple[int, str, Any]]]:
+def _contiguous_groups(items: list[Any]) -> list[list[Any]]:
     """Splits offset-sorted entries into runs with small gaps and bounded total size."""
-    groups: list[list[tuple[int, str, Any]]] = []
+    groups: list[list[Any]] = []
     for item in items:
-        off, _, entry = item
+        off, entry = item[0], item[2]
         if groups:
             last = groups[-1]
             first_off = last[0][0]
@@ -260,25 +260,27 @@ class BundleReader:
             NotFoundError / DataLossError: as :meth:`read`.
         """
         out: dict[str, np.ndarray] = {}
-        batchable: dict[int, list[tuple[int, str, Any]]] = {}
+        batchable: dict[int, list[tuple[int, str, Any, DType, list[int]]]] = {}
         for name in names:
             entry = self.entry(name)
             dtype = as_dtype(entry.dtype)
             if entry.slices or dtype.name == "string" or not dtype.is_numpy_compatible:
                 out[name] = self.read(name)
             else:
-                self._check_numeric_entry(entry, name)
-                batchable.setdefault(entry.shard_id, []).append((entry.offset, name, entry))
+                shape = self._shape_of(entry, name)
+                self._check_numeric_entry(entry, name, dtype, shape)
+                batchable.setdefault(entry.shard_id, []).append(
+                    (entry.offset, name, entry, dtype, shape)
+                )
         for shard, items in batchable.items():
             items.sort(key=lambda item: item[0])
             for group in _contiguous_groups(items):
                 out.update(self._read_group(shard, group))
         return {name: out[name] for name in names}
 
-    def _check_numeric_entry(self, entry: Any, name: str) -> None:
+    def _check_numeric_entry(self, entry: Any, name: str, dtype: DType, shape: list[int]) -> None:
         """Bounds a whole numeric entry before any buffer is sized from it."""
-        shape = self._shape_of(entry, name)
-        expected = math.prod(shape) * np.dtype(as_dtype(entry.dtype).as_numpy_dtype).itemsize
+        expected = math.prod(shape) * np.dtype(dtype.as_numpy_dtype).itemsize
         if not 0 <= entry.shard_id < self.header.num_shards:
             self._index_error(
                 f"tensor {name} names shard {entry.shard_id} of {self.header.num_shards}"
@@ -289,10 +291,12 @@ class BundleReader:
                 f"and shape need {expected} bytes"
             )
 
-    def _read_group(self, shard: int, group: list[tuple[int, str, Any]]) -> dict[str, Any]:
+    def _read_group(
+        self, shard: int, group: list[tuple[int, str, Any, DType, list[int]]]
+    ) -> dict[str, Any]:
         path = data_filename(self.prefix, shard, self.header.num_shards)
         start = group[0][0]
-        end = max(off + e.size for off, _, e in group)
+        end = max(item[0] + item[2].size for item in group)
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -310,15 +314,12 @@ class BundleReader:
                 None, None, f"Data file {path} of checkpoint {self.prefix} is missing"
             ) from None
         result = {}
-        for off, name, entry in group:
+        big_endian = self.header.endianness == _BIG_ENDIAN
+        for off, name, entry, dtype, shape in group:
             view = buf[off - start : off - start + entry.size]
             try:
                 result[name] = codec.decode_numeric(
-                    view,
-                    as_dtype(entry.dtype),
-                    [d.size for d in entry.shape.dim],
-                    entry.crc32c,
-                    big_endian=self.header.endianness == _BIG_ENDIAN,
+                    view, dtype, shape, entry.crc32c, big_endian=big_endian
                 )
             except codec.PayloadError as e:
                 raise DataLossError(
