@@ -428,15 +428,14 @@ class Saver:
         save_debug_info: bool = False,
     ) -> Any:
         """Writes (if ``filename``) and returns the MetaGraphDef with this SaverDef."""
-        meta = meta_lib.create_meta_graph_def(
+        return export_meta_graph(
+            filename,
+            collection_list,
+            as_text,
+            clear_devices,
+            strip_default_attrs,
             saver_def=self.saver_def,
-            collection_list=collection_list,
-            clear_devices=clear_devices,
-            strip_default_attrs=strip_default_attrs,
         )
-        if filename:
-            meta_lib.write_meta_graph(meta, filename, as_text)
-        return meta
 
 
 def import_meta_graph(
@@ -481,10 +480,12 @@ def export_meta_graph(
     as_text: bool = False,
     clear_devices: bool = False,
     strip_default_attrs: bool = False,
+    saver_def: Any = None,
     **_: Any,
 ) -> Any:
-    """``tf.train.export_meta_graph`` without a Saver."""
+    """``tf.train.export_meta_graph``: writes (if ``filename``) and returns a MetaGraphDef."""
     meta = meta_lib.create_meta_graph_def(
+        saver_def=saver_def,
         collection_list=collection_list,
         clear_devices=clear_devices,
         strip_default_attrs=strip_default_attrs,

@@ -14,6 +14,7 @@ import numpy as np
 
 from stowflow import dtypes
 from stowflow.errors import FailedPreconditionError, InvalidArgumentError
+from stowflow.graph.kernels.registry import _register
 
 StatefulKernel = Callable[["SessionState", Any, list[Any]], list[Any]]
 STATEFUL_KERNELS: dict[str, StatefulKernel] = {}
@@ -60,15 +61,7 @@ class SessionState:
 
 def stateful(*op_types: str) -> Callable[[StatefulKernel], StatefulKernel]:
     """Registers a Session-state kernel; registering twice raises ValueError."""
-
-    def decorate(fn: StatefulKernel) -> StatefulKernel:
-        for op_type in op_types:
-            if op_type in STATEFUL_KERNELS:
-                raise ValueError(f"stateful kernel for {op_type!r} is already registered")
-            STATEFUL_KERNELS[op_type] = fn
-        return fn
-
-    return decorate
+    return _register(STATEFUL_KERNELS, "stateful kernel", op_types)
 
 
 def _var_key(op: Any) -> str:
