@@ -1,26 +1,29 @@
-"""Regenerates stowflow/graph/op_defs.binarypb from TensorFlow's op registry.
+"""Regenerates stowflow/graph/op_defs.binarypb: the OpDef of every op TensorFlow registers.
 
-NEEDS TensorFlow 2.21: run with the oracle venv, e.g.
+NEEDS TensorFlow 2.21: run with the oracle venv from the repository root:
     $(scripts/tf_venv) scripts/gen_op_defs.py
 The OpDefs are interface facts (argument names, attrs, defaults, allowed types); their
 documentation is stripped, as TensorFlow itself strips it in MetaGraphDef.stripped_op_list.
+Knowing every OpDef lets stowflow import and validate any GraphDef; whether it can *run* an
+op is a separate question, answered by the kernel registry (stowflow.graph.kernels).
 """
 
 import os
 
 from tensorflow.core.framework import op_def_pb2
-from tensorflow.python.framework import op_def_registry
+from tensorflow.python.client import pywrap_tf_session
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stowflow", "graph")
 
 
 def main() -> None:
-    with open(os.path.join(HERE, "op_list.txt")) as f:
-        names = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    buffer = pywrap_tf_session.TF_GetAllOpList()
+    registered = op_def_pb2.OpList()
+    registered.ParseFromString(pywrap_tf_session.TF_GetBuffer(buffer))
     out = op_def_pb2.OpList()
-    for name in sorted(set(names)):
+    for op_def in sorted(registered.op, key=lambda o: o.name):
         op = out.op.add()
-        op.CopyFrom(op_def_registry.get(name))
+        op.CopyFrom(op_def)
         op.ClearField("summary")
         op.ClearField("description")
         for arg in list(op.input_arg) + list(op.output_arg):

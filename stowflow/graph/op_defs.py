@@ -1,4 +1,8 @@
-"""The OpDefs stowflow knows, loaded from ``op_defs.binarypb`` (see scripts/gen_op_defs.py)."""
+"""Every OpDef TensorFlow registers, loaded from ``op_defs.binarypb`` (scripts/gen_op_defs.py).
+
+Knowing an op's interface is not the same as running it: ``stowflow.graph.kernels`` says
+which op types stowflow can execute.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +36,8 @@ def get(op_type: str, node_name: str | None = None) -> Any:
         raise NotFoundError(
             None,
             None,
-            f"Op type not registered '{op_type}'{where}: stowflow does not implement "
-            "this op. Supported op types are listed in stowflow/graph/op_list.txt.",
+            f"Op type not registered '{op_type}'{where} in binary running on stowflow. "
+            "Make sure the Op and Kernel are registered in the binary running in this process.",
         )
     return found
 

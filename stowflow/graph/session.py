@@ -8,6 +8,7 @@ per-op random state, and the failing node's name in error messages.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,6 +86,9 @@ class Session:
         self._state = SessionState()
         self._plans: dict[Any, list[Operation]] = {}
         self._context_stack: list[Any] = []
+        #: Called as ``observer(op, inputs, outputs, seconds)`` after every op a run executes
+        #: (None: no overhead). The debugger (stowflow.debug) installs one per run.
+        self._op_observer: Any = None
 
     @property
     def graph(self) -> Graph:
@@ -242,10 +246,14 @@ class Session:
         if all(t in values for t in op._outputs) and op._outputs:
             return
         inputs = [values[t] for t in op._inputs]
+        observer = self._op_observer
+        started = time.perf_counter() if observer is not None else 0.0
         try:
             outputs = self._compute(op, inputs)
         except errors.OpError as e:
             raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
+        if observer is not None:
+            observer(op, inputs, outputs, time.perf_counter() - started)
         for tensor, value in zip(op._outputs, outputs, strict=False):
             if tensor not in values:
                 values[tensor] = value

@@ -4,11 +4,17 @@ from stowflow.graph import shape_fns  # noqa: F401, E402 - registration
 from stowflow.graph.kernels import (  # noqa: F401 - registration
     array_kernels,
     basic_kernels,
+    control_flow_kernels,
     io_kernels,
+    list_kernels,
     lookup_kernels,
     math_kernels,
+    nn_kernels,
     parsing_kernels,
     random_kernels,
+    segment_kernels,
+    sparse_kernels,
+    string_kernels,
 )
 from stowflow.graph.kernels.registry import KERNELS, SHAPE_FNS, get_kernel, register_kernel
 from stowflow.graph.kernels.state import STATEFUL_KERNELS  # noqa: E402

@@ -1,0 +1,3 @@
+"""Kernels for TensorList and TensorArray ops."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""NumPy kernels for TensorFlow's segment, scan, bincount, top-k and one-hot ops."""
+
+from __future__ import annotations

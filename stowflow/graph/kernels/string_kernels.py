@@ -1,0 +1,3 @@
+"""NumPy kernels for TensorFlow's string ops."""
+
+from __future__ import annotations
