@@ -8,6 +8,8 @@ the body's nodes, and evaluates each through the Session's own kernel dispatch.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -70,56 +72,89 @@ def _library_function(library: Any, name: str) -> Any:
 
 
 MAX_CALL_DEPTH = 64  # nested function calls; a recursive FunctionDef stops here
+_CACHED_LIBRARIES = 32
+
+Ref = tuple[int, int]  # (-1, argument index) or (body node position, flat output index)
 
 
-def call_function(
-    library: Any, name: str, args: list[Any], compute: Compute, depth: int = 0
-) -> list[Any]:
+class CompiledFunction:
+    """A FunctionDef body resolved once: nodes in order, inputs as positions, not names."""
+
+    def __init__(self, function: Any) -> None:
+        name = function.signature.name
+        args = {arg.name: i for i, arg in enumerate(function.signature.input_arg)}
+        position: dict[str, tuple[int, FunctionNode]] = {}
+
+        def resolve(ref: str) -> Ref:
+            if ref in args:
+                return (-1, args[ref])
+            parts = ref.split(":")
+            found = position.get(parts[0])
+            if found is None:
+                raise InvalidArgumentError(
+                    None, None, f"Function {name} uses {ref!r}, which it does not define"
+                )
+            index, node = found
+            if len(parts) == 1:
+                return (index, 0)
+            return (index, node.output_index(parts[1], int(parts[2]) if len(parts) > 2 else 0))
+
+        self.name = name
+        self.steps: list[tuple[FunctionNode, list[Ref]]] = []
+        for node in order_nodes(list(function.node_def)):
+            shim = FunctionNode(node, name)
+            refs = [resolve(i) for i in node.input if not i.startswith("^")]
+            position[node.name] = (len(self.steps), shim)
+            self.steps.append((shim, refs))
+        self.returns = [resolve(function.ret[arg.name]) for arg in function.signature.output_arg]
+
+
+_compiled: OrderedDict[int, tuple[Any, dict[str, CompiledFunction]]] = OrderedDict()
+_depth = threading.local()
+
+
+def compiled_function(library: Any, name: str) -> CompiledFunction:
+    """The compiled form of function ``name`` of ``library`` (cached per library object)."""
+    entry = _compiled.get(id(library))
+    if entry is None or entry[0] is not library:
+        entry = _compiled[id(library)] = (library, {})
+        while len(_compiled) > _CACHED_LIBRARIES:
+            _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(id(library))
+    functions = entry[1]
+    found = functions.get(name)
+    if found is None:
+        found = functions[name] = CompiledFunction(_library_function(library, name))
+    return found
+
+
+def call_function(library: Any, name: str, args: list[Any], compute: Compute) -> list[Any]:
     """Evaluates function ``name`` of ``library`` on ``args``; returns its outputs in order.
+
+    Body nodes run through ``compute`` (the Session's dispatch), so calls and functional
+    control flow inside a body nest naturally.
 
     Raises:
         NotFoundError: for a missing function or an op type stowflow does not know.
         InvalidArgumentError: for calls nested deeper than MAX_CALL_DEPTH or a body that
             names a tensor it does not define.
     """
-    if depth > MAX_CALL_DEPTH:
+    depth = getattr(_depth, "value", 0)
+    if depth >= MAX_CALL_DEPTH:
         raise InvalidArgumentError(
             None,
             None,
             f"Function {name} is nested more than {MAX_CALL_DEPTH} calls deep "
             "(a recursive FunctionDef?)",
         )
-    function = _library_function(library, name)
-    signature = function.signature
-    env: dict[str, Any] = {
-        arg.name: value for arg, value in zip(signature.input_arg, args, strict=True)
-    }
-    outputs: dict[str, list[Any]] = {}
-    shims: dict[str, FunctionNode] = {}
-
-    def resolve(ref: str) -> Any:
-        if ref in env:
-            return env[ref]
-        parts = ref.split(":")
-        node = shims.get(parts[0])
-        if node is None or parts[0] not in outputs:
-            raise InvalidArgumentError(
-                None, None, f"Function {name} uses {ref!r}, which it does not define"
-            )
-        if len(parts) == 1:
-            return outputs[parts[0]][0]
-        return outputs[parts[0]][
-            node.output_index(parts[1], int(parts[2]) if len(parts) > 2 else 0)
-        ]
-
-    for node in order_nodes(list(function.node_def)):
-        shim = FunctionNode(node, name)
-        shims[node.name] = shim
-        inputs = [resolve(i) for i in node.input if not i.startswith("^")]
-        if node.op in CALL_OPS:
-            outputs[node.name] = call_function(
-                library, shim.get_attr("f").name, inputs, compute, depth + 1
-            )
-        else:
-            outputs[node.name] = compute(shim, inputs)
-    return [resolve(function.ret[arg.name]) for arg in signature.output_arg]
+    function = compiled_function(library, name)
+    outputs: list[list[Any]] = []
+    _depth.value = depth + 1
+    try:
+        for shim, refs in function.steps:
+            inputs = [args[i] if k < 0 else outputs[k][i] for k, i in refs]
+            outputs.append(compute(shim, inputs))
+    finally:
+        _depth.value = depth
+    return [args[i] if k < 0 else outputs[k][i] for k, i in function.returns]

@@ -46,9 +46,18 @@ def order_nodes(nodes: list[Any]) -> list[Any]:
             stack.append((node, True))
             for inp in reversed(node.input):
                 dep = by_name.get(inp.lstrip("^").split(":")[0])
-                if dep is not None and dep.name not in seen:
+                if dep is not None and dep.name not in seen and not _is_back_edge(node, dep):
                     stack.append((dep, False))
     return order
+
+
+_MERGES = frozenset({"Merge", "RefMerge"})
+_NEXT_ITERATIONS = frozenset({"NextIteration", "RefNextIteration"})
+
+
+def _is_back_edge(node: Any, dep: Any) -> bool:
+    """A loop's back edge (NextIteration -> Merge): the only cycle a valid GraphDef has."""
+    return node.op in _MERGES and dep.op in _NEXT_ITERATIONS
 
 
 def _decoded(node: Any, op_def: Any) -> dict[str, Any]:
@@ -88,6 +97,7 @@ def import_graph_def(
         op_name, index, _ = _parse_input(key if ":" in key else key + ":0")
         mapped[(op_name, index)] = builder.convert_to_tensor(value)
     created: dict[str, Operation] = {}
+    back_edges: list[tuple[Operation, int, str, int]] = []
     _merge_library(graph, graph_def)
     with graph.name_scope(name if name is not None else "import") as scope:
         for node in order_nodes(list(graph_def.node)):
@@ -96,14 +106,24 @@ def import_graph_def(
             except NotFoundError as e:
                 raise NotFoundError(None, None, e.message) from None
             inputs, controls = [], []
-            for inp in node.input:
-                src, index, is_control = _parse_input(inp)
-                if is_control:
-                    controls.append(_lookup_op(created, src, node.name))
-                elif (src, index) in mapped:
+            deferred = []
+            for slot, inp in enumerate(i for i in node.input if not i.startswith("^")):
+                src, index, _ = _parse_input(inp)
+                if (src, index) in mapped:
                     inputs.append(mapped[(src, index)])
+                elif src not in created and node.op in _MERGES:
+                    deferred.append((slot, src, index))  # a back edge, created later
+                    inputs.append(None)
                 else:
                     inputs.append(_lookup_op(created, src, node.name)._outputs[index])
+            for inp in node.input:
+                if inp.startswith("^"):
+                    controls.append(_lookup_op(created, inp[1:], node.name))
+            if deferred:
+                stand_in = next((t for t in inputs if t is not None), None)
+                if stand_in is None:
+                    raise ValueError(f"Merge node '{node.name}' has only back-edge inputs")
+                inputs = [stand_in if t is None else t for t in inputs]
             values = _decoded(node, op_def)
             attrs = {k: node.attr[k] for k in node.attr}
             for attr in op_def.attr:
@@ -122,11 +142,22 @@ def import_graph_def(
             for c in controls:
                 op._add_control_input(c)
             created[node.name] = op
+            back_edges.extend((op, slot, src, index) for slot, src, index in deferred)
             builder.infer_shapes(op)
             _placeholder_shape(op)
+        for op, slot, src, index in back_edges:
+            _rewire(op, slot, _lookup_op(created, src, op.name)._outputs[index])
     if return_elements is None:
         return None
     return [_return_element(created, e) for e in return_elements]
+
+
+def _rewire(op: Operation, slot: int, tensor: Tensor) -> None:
+    """Points input ``slot`` of ``op`` at ``tensor`` (closing a loop's back edge)."""
+    previous = op._inputs[slot]
+    previous._consumers.remove(op)
+    op._inputs[slot] = tensor
+    tensor._consumers.append(op)
 
 
 def _merge_library(graph: Any, graph_def: Any) -> None:

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 
 from stowflow import dtypes, errors
+from stowflow.graph import executor
 from stowflow.graph import fetches as fetch_lib
 from stowflow.graph.core import Graph, Operation, Tensor, _ThreadStack, get_default_graph
 from stowflow.graph.functions import CALL_OPS, call_function
 from stowflow.graph.kernels import get_kernel
+from stowflow.graph.kernels.control_flow_kernels import FUNCTIONAL_KERNELS
 from stowflow.graph.kernels.random_kernels import RngState
 from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
 
@@ -84,7 +86,7 @@ class Session:
         self._config = config
         self._closed = False
         self._state = SessionState()
-        self._plans: dict[Any, list[Operation]] = {}
+        self._plans: dict[Any, tuple[list[Operation], bool]] = {}
         self._context_stack: list[Any] = []
         #: Called as ``observer(op, inputs, outputs, seconds)`` after every op a run executes
         #: (None: no overhead). The debugger (stowflow.debug) installs one per run.
@@ -214,20 +216,31 @@ class Session:
             for e in flat
             if not (isinstance(e, Tensor) and e in feeds)
         ]
-        order = self._plan(targets, feeds)
-        values: dict[Tensor, Any] = dict(feeds)
-        for op in order:
-            self._run_op(op, values)
+        order, dataflow = self._plan(targets, feeds)
+        if dataflow:
+            values = executor.DataflowRun(order, feeds, self._invoke).run()
+        else:
+            values = dict(feeds)
+            for op in order:
+                self._run_op(op, values)
         out: list[Any] = []
-        for element in flat:
+        for index, element in enumerate(flat):
             if isinstance(element, Operation):
                 out.append(None)
-            else:
-                out.append(self._state.deref(values[element], element))
+                continue
+            value = values.get(element, executor.DEAD)
+            if value is executor.DEAD:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Retval[{index}] does not have value"
+                )
+            out.append(self._state.deref(value, element))
         return out
 
-    def _plan(self, targets: list[Operation], feeds: dict[Tensor, Any]) -> list[Operation]:
-        """The op order for these targets and feeds, cached until the graph grows."""
+    def _plan(
+        self, targets: list[Operation], feeds: dict[Tensor, Any]
+    ) -> tuple[list[Operation], bool]:
+        """The op order for these targets and feeds (and whether it needs the dataflow
+        executor), cached until the graph grows."""
         graph = self._graph
         key = (
             len(graph._ops),
@@ -235,17 +248,24 @@ class Session:
             tuple(map(id, targets)),
             frozenset(map(id, feeds)),
         )
-        order = self._plans.get(key)
-        if order is None:
+        plan = self._plans.get(key)
+        if plan is None:
             if len(self._plans) > 256:
                 self._plans.clear()
-            order = self._plans[key] = _schedule(targets, feeds)
-        return order
+            order = _schedule(targets, feeds)
+            plan = self._plans[key] = (order, executor.needs_dataflow(order))
+        return plan
 
     def _run_op(self, op: Operation, values: dict[Tensor, Any]) -> None:
         if all(t in values for t in op._outputs) and op._outputs:
             return
-        inputs = [values[t] for t in op._inputs]
+        outputs = self._invoke(op, [values[t] for t in op._inputs])
+        for tensor, value in zip(op._outputs, outputs, strict=False):
+            if tensor not in values:
+                values[tensor] = value
+
+    def _invoke(self, op: Operation, inputs: list[Any]) -> list[Any]:
+        """Runs one graph op, naming it in errors and reporting it to the observer."""
         observer = self._op_observer
         started = time.perf_counter() if observer is not None else 0.0
         try:
@@ -254,9 +274,7 @@ class Session:
             raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
         if observer is not None:
             observer(op, inputs, outputs, time.perf_counter() - started)
-        for tensor, value in zip(op._outputs, outputs, strict=False):
-            if tensor not in values:
-                values[tensor] = value
+        return outputs
 
     def _compute(self, op: Any, inputs: list[Any]) -> list[Any]:
         """Runs one op (graph op or function-body node) on its input values."""
@@ -264,14 +282,20 @@ class Session:
         if stateful is not None:
             return stateful(self._state, op, inputs)
         if op.type in CALL_OPS:
-            name = op.get_attr("f").name
-            library = self._graph.library
-            return call_function(library, name, inputs, self._compute)
+            return self._call(op.get_attr("f").name, inputs)
+        functional = FUNCTIONAL_KERNELS.get(op.type)
+        if functional is not None:
+            return functional(op, inputs, self._call)
         inputs = [self._state.deref(v) for v in inputs]
         attrs = _decoded_attrs(op)
         if op.type in RANDOM_OPS:
             attrs = {**attrs, "_rng_state": self._state.per_op.setdefault(op.name, RngState())}
         return get_kernel(op.type)(_group_inputs(op, inputs), attrs)
+
+
+    def _call(self, name: str, args: list[Any]) -> list[Any]:
+        """Runs function ``name`` of the graph's library on ``args``."""
+        return call_function(self._graph.library, name, args, self._compute)
 
 
 def _decoded_attrs(op: Operation) -> dict[str, Any]:

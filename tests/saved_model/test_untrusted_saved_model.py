@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import stowflow as tf
 from stowflow import saved_model as sm
+from stowflow import tensors
 from stowflow.errors import InvalidArgumentError
-from stowflow.graph.functions import call_function
-from stowflow.proto import function_pb2
+from stowflow.proto import function_pb2, graph_pb2
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "..", "a/b.txt", ""])
@@ -33,8 +34,21 @@ def test_recursive_function_is_refused_not_a_recursion_error() -> None:
     call.attr["Tin"].list.type.append(1)
     call.attr["Tout"].list.type.append(1)
     fn.ret["y"] = "again:output:0"
-    with pytest.raises(InvalidArgumentError, match="nested more than"):
-        call_function(library, "loop", [1.0], lambda op, inputs: inputs)
+    graph_def = graph_pb2.GraphDef()
+    graph_def.library.CopyFrom(library)
+    x = graph_def.node.add(name="x", op="Const")
+    x.attr["dtype"].type = 1
+    x.attr["value"].tensor.CopyFrom(tensors.make_tensor_proto(np.float32(1.0)))
+    entry = graph_def.node.add(name="call", op="PartitionedCall", input=["x"])
+    entry.attr["f"].func.name = "loop"
+    entry.attr["Tin"].list.type.append(1)
+    entry.attr["Tout"].list.type.append(1)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=graph) as sess:
+            with pytest.raises(InvalidArgumentError, match="nested more than"):
+                sess.run("call:0")
 
 
 def test_builder_context_manager_discards_a_failed_build(tmp_path: Path) -> None:
