@@ -31,14 +31,15 @@ def _module(name: str, **members: Any) -> types.ModuleType:
 
 
 def _submodules(api: Any) -> dict[str, types.ModuleType]:
-    from stowflow import gfile
+    from stowflow import debug, gfile
     from stowflow.graph import graph_util
     from stowflow.tools import inspect_checkpoint
 
     return {
         "tensorflow.compat": _module("tensorflow.compat", v1=api),
         "tensorflow.compat.v1": api,
-        "tensorflow.python": _module("tensorflow.python"),
+        "tensorflow.python": _module("tensorflow.python", debug=debug),
+        "tensorflow.python.debug": debug,
         "tensorflow.python.framework": _module(
             "tensorflow.python.framework", graph_util=graph_util
         ),

@@ -62,6 +62,16 @@ def _read_proto(path: str, message: Any, binary: bool, what: str) -> Any:
     return message
 
 
+def read_graph_def(path: str) -> Any:
+    """A GraphDef file: text for ``.pbtxt``/``.pbtext``, binary otherwise.
+
+    Raises:
+        FreezeError: for a missing, oversized or unparsable file.
+    """
+    binary = not path.endswith((".pbtxt", ".pbtext"))
+    return _read_proto(path, graph_pb2.GraphDef(), binary, "graph")
+
+
 def _names(csv: str) -> list[str] | None:
     return csv.replace(" ", "").split(",") if csv else None
 

@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from stowflow import _fs, dtypes, errors, tensors
+from stowflow import _fs, debug, dtypes, errors, tensors
+from stowflow.graph import coverage
 from stowflow.graph import shape as shape_lib
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
 from stowflow.proto import types_pb2
 from stowflow.saved_model import constants, loader
-from stowflow.tools import input_parsing
+from stowflow.tools import freeze_graph, input_parsing
 
 OP_DENYLIST = frozenset(["WriteFile", "ReadFile", "PrintV2"])
 """TF's ``_OP_DENYLIST`` (the set is rebuilt in TF's order for printing)."""
@@ -219,8 +220,44 @@ def show_all(saved_model: Any) -> str:
     return "".join(parts)
 
 
+def op_coverage_text(graph_defs: list[tuple[str, Any]]) -> str:
+    """``show --ops``: per graph, each op type with its node count and whether stowflow
+    runs it (graph nodes plus the library functions they call)."""
+    lines: list[str] = []
+    for title, graph_def in graph_defs:
+        counts = coverage.op_type_counts(graph_def)
+        missing = sorted(t for t in counts if not coverage.runnable(t))
+        lines.append(
+            f"{title}: {len(counts)} op types in {sum(counts.values())} nodes; stowflow runs "
+            f"{len(counts) - len(missing)} of them"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+        )
+        width = max((len(t) for t in counts), default=7)
+        lines.append(f"  {'op type':<{width}}  {'nodes':>6}  runs")
+        for op_type, count in sorted(counts.items()):
+            status = "yes" if coverage.runnable(op_type) else "NO"
+            lines.append(f"  {op_type:<{width}}  {count:>6}  {status}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _graphs_for_ops(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """The GraphDefs ``show --ops`` describes: a GraphDef file, or a SavedModel's
+    MetaGraphDefs (all of them, or the one of --tag_set)."""
+    if os.path.isfile(args.dir):
+        return [(args.dir, freeze_graph.read_graph_def(args.dir))]
+    if args.tag_set is not None:
+        meta = _meta_graph(args.dir, args.tag_set)
+        return [(f"MetaGraphDef with tag-set '{args.tag_set}'", meta.graph_def)]
+    return [
+        (f"MetaGraphDef with tag-set '{', '.join(m.meta_info_def.tags)}'", m.graph_def)
+        for m in read_saved_model(args.dir).meta_graphs
+    ]
+
+
 def show(args: argparse.Namespace) -> str:
     """The text ``saved_model_cli show`` prints for these flags."""
+    if getattr(args, "ops", False):
+        return op_coverage_text(_graphs_for_ops(args))
     if args.all:
         return show_all(read_saved_model(args.dir))
     lines: list[str] = []
@@ -427,8 +464,12 @@ def run_saved_model(
     outdir: str | None,
     overwrite: bool,
     emit: Callable[[str], None] = print,
+    wrap_session: Callable[[Session], Any] | None = None,
 ) -> None:
     """``run_saved_model_with_feed_dict``: loads the MetaGraph into a Session, runs, saves.
+
+    ``wrap_session`` (``--tf_debug``) wraps the loaded Session for the signature's run only
+    (restoring the variables is not debugged), as TF wraps it in tfdbg's CLI session.
 
     Results are emitted as they are computed, so a later failure (an existing output
     file) leaves the earlier results printed, as in TF.
@@ -458,7 +499,8 @@ def run_saved_model(
     session = Session(graph=Graph())
     try:
         loader.load(session, tags, saved_model_dir)
-        results = session.run([outputs[k].name for k in keys], feed_dict=feed_dict)
+        runner = wrap_session(session) if wrap_session is not None else session
+        results = runner.run([outputs[k].name for k in keys], feed_dict=feed_dict)
     finally:
         session.close()
     for key, result in zip(keys, results, strict=True):
@@ -591,6 +633,12 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--signature_def", default=None, help="a SignatureDef key to describe")
     _flag(parser, "all", "print everything: all tag-sets, signatures, ops and functions")
     _flag(parser, "list_ops", "print the ops used by the MetaGraphDef of --tag_set")
+    _flag(
+        parser,
+        "ops",
+        "print each op type with its node count and whether stowflow runs it "
+        "(--dir may also be a GraphDef .pb/.pbtxt file)",
+    )
     return parser
 
 
@@ -622,7 +670,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
     parser.add_argument("--outdir", default=None, help="also write each output to OUTDIR/<key>.npy")
     _flag(parser, "overwrite", "overwrite existing output files in --outdir")
     _flag(parser, "allow_pickle", "allow --inputs files holding pickled data (runs their code!)")
-    for name in ("tf_debug", "init_tpu", "use_tfrt"):
+    _flag(parser, "tf_debug", "open the debugger (tfdbg) on the run: lt, pt, ni, li, run -f ...")
+    parser.add_argument(
+        "--tf_debug_dump_dir",
+        default=None,
+        metavar="DIR",
+        help="write every intermediate tensor of the run to DIR (.npy + index.json)",
+    )
+    for name in ("init_tpu", "use_tfrt"):
         _flag(parser, name, "accepted for compatibility with TF; ignored")
     parser.add_argument("--worker", default=None, help="accepted for compatibility; ignored")
     return parser
@@ -665,6 +720,13 @@ def run_scan(args: argparse.Namespace) -> int:
     return _guarded("scan", lambda: sys.stdout.write(scan(args)))
 
 
+def _debug_wrapper(args: argparse.Namespace) -> Callable[[Session], Any] | None:
+    """``--tf_debug`` / ``--tf_debug_dump_dir``: how to wrap the Session, or None."""
+    if not (args.tf_debug or args.tf_debug_dump_dir):
+        return None
+    return lambda session: debug.cli_session(session, args.tf_debug, args.tf_debug_dump_dir)
+
+
 def run_run(args: argparse.Namespace) -> int:
     """``stowflow run``; returns the exit code."""
 
@@ -684,6 +746,7 @@ def run_run(args: argparse.Namespace) -> int:
             args.outdir,
             args.overwrite,
             emit=lambda text: print(text, flush=True),
+            wrap_session=_debug_wrapper(args),
         )
 
     previous = shape_lib._v2_strings[0]

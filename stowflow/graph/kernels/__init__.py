@@ -2,12 +2,14 @@
 
 from stowflow.graph import shape_fns  # noqa: F401, E402 - registration
 from stowflow.graph.kernels import (  # noqa: F401 - registration
+    array_extra_kernels,
     array_kernels,
     basic_kernels,
     control_flow_kernels,
     io_kernels,
     list_kernels,
     lookup_kernels,
+    math_extra_kernels,
     math_kernels,
     nn_kernels,
     parsing_kernels,
