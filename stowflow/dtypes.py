@@ -3,7 +3,8 @@
 Each :class:`DType` mirrors ``tf.DType``: ``name`` (``"float32"``, ``"float32_ref"``),
 ``as_datatype_enum`` (the ``DataType`` number from types.proto), ``as_numpy_dtype`` and
 ``base_dtype``/``is_ref``. Strings are NumPy object arrays of ``bytes``; bfloat16, float8,
-int4 and friends come from ``ml_dtypes``.
+int4 and friends come from ``ml_dtypes``, imported only when one of them is first needed
+(the import costs more than the rest of ``import stowflow``).
 
 Example:
     >>> from stowflow import dtypes
@@ -16,14 +17,16 @@ Example:
 from __future__ import annotations
 
 import builtins
+import importlib
+import sys
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 _REF_OFFSET = 100  # types.proto: every DT_X_REF = DT_X + 100.
 
-# (enum, TF name, numpy dtype or None, element size in a bundle or 0 for variable-size)
+# (enum, TF name, numpy type (a "ml_dtypes.X" string: resolved on first use), element size in
+# a bundle or 0 for variable-size)
 # Numbers and names: tensorflow/core/framework/types.proto and tf.dtypes (FORMATS.md 4.4).
 _TABLE: list[tuple[int, str, Any, int]] = [
     (1, "float32", np.float32, 4),
@@ -39,7 +42,7 @@ _TABLE: list[tuple[int, str, Any, int]] = [
     (11, "qint8", np.int8, 1),
     (12, "quint8", np.uint8, 1),
     (13, "qint32", np.int32, 4),
-    (14, "bfloat16", ml_dtypes.bfloat16, 2),
+    (14, "bfloat16", "ml_dtypes.bfloat16", 2),
     (15, "qint16", np.int16, 2),
     (16, "quint16", np.uint16, 2),
     (17, "uint16", np.uint16, 2),
@@ -49,16 +52,16 @@ _TABLE: list[tuple[int, str, Any, int]] = [
     (21, "variant", np.object_, 0),
     (22, "uint32", np.uint32, 4),
     (23, "uint64", np.uint64, 8),
-    (24, "float8_e5m2", ml_dtypes.float8_e5m2, 1),
-    (25, "float8_e4m3fn", ml_dtypes.float8_e4m3fn, 1),
-    (26, "float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz, 1),
-    (27, "float8_e4m3b11fnuz", ml_dtypes.float8_e4m3b11fnuz, 1),
-    (28, "float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz, 1),
-    (29, "int4", ml_dtypes.int4, 1),
-    (30, "uint4", ml_dtypes.uint4, 1),
-    (31, "int2", ml_dtypes.int2, 1),
-    (32, "uint2", ml_dtypes.uint2, 1),
-    (33, "float4_e2m1fn", ml_dtypes.float4_e2m1fn, 1),
+    (24, "float8_e5m2", "ml_dtypes.float8_e5m2", 1),
+    (25, "float8_e4m3fn", "ml_dtypes.float8_e4m3fn", 1),
+    (26, "float8_e4m3fnuz", "ml_dtypes.float8_e4m3fnuz", 1),
+    (27, "float8_e4m3b11fnuz", "ml_dtypes.float8_e4m3b11fnuz", 1),
+    (28, "float8_e5m2fnuz", "ml_dtypes.float8_e5m2fnuz", 1),
+    (29, "int4", "ml_dtypes.int4", 1),
+    (30, "uint4", "ml_dtypes.uint4", 1),
+    (31, "int2", "ml_dtypes.int2", 1),
+    (32, "uint2", "ml_dtypes.uint2", 1),
+    (33, "float4_e2m1fn", "ml_dtypes.float4_e2m1fn", 1),
 ]
 
 # Extra spellings TF accepts in tf.as_dtype / tf.DType names.
@@ -89,6 +92,8 @@ class DType:
     @property
     def as_numpy_dtype(self) -> Any:
         """The NumPy scalar type (``np.object_`` for strings, resources, variants)."""
+        if type(self._numpy) is str:
+            self._numpy = _ml_type(self._numpy)
         return self._numpy
 
     @property
@@ -124,14 +129,13 @@ class DType:
     @property
     def is_floating(self) -> bool:
         """True for float16/32/64, bfloat16 and float8 types."""
-        kind = np.dtype(self.base_dtype._numpy)
-        return kind.kind == "f" or self.base_dtype._name in _ML_FLOATS
+        base = self.base_dtype
+        return base._name in _ML_FLOATS or np.dtype(base.as_numpy_dtype).kind == "f"
 
     @property
     def is_integer(self) -> bool:
         """True for signed and unsigned integers (not bool, not quantized)."""
-        base = self.base_dtype
-        return base._name.startswith(("int", "uint")) and np.dtype(base._numpy).kind in "iuV"
+        return self.base_dtype._name.startswith(("int", "uint"))
 
     @property
     def is_complex(self) -> bool:
@@ -182,6 +186,25 @@ _C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 
 _ML_FLOATS = {n for _, n, _, _ in _TABLE if n.startswith(("float8", "float4", "bfloat16"))}
 
+
+def _ml_type(spec: str) -> Any:
+    """The ml_dtypes scalar type named by ``"ml_dtypes.NAME"`` (imports ml_dtypes once)."""
+    module = importlib.import_module("ml_dtypes")
+    _register_ml_numpy_types(module)
+    return getattr(module, spec.partition(".")[2])
+
+
+def _register_ml_numpy_types(module: Any) -> None:
+    if _ML_REGISTERED:
+        return
+    _ML_REGISTERED.append(True)
+    for enum, _name, np_type, _size in _TABLE:
+        if type(np_type) is str:
+            _BY_NUMPY.setdefault(np.dtype(getattr(module, np_type.partition(".")[2])), _BY_ENUM[enum])
+
+
+_ML_REGISTERED: list[bool] = []
+
 _BY_ENUM: dict[int, DType] = {}
 _BY_NAME: dict[str, DType] = {}
 for _enum, _name, _np, _size in _TABLE:
@@ -191,7 +214,7 @@ for _enum, _name, _np, _size in _TABLE:
 # numpy dtype -> DType; quantized types are never inferred from plain ints.
 _BY_NUMPY: dict[np.dtype, DType] = {}
 for _enum, _name, _np, _size in _TABLE:
-    if _name.startswith(("qint", "quint")) or _enum in (20, 21):
+    if _name.startswith(("qint", "quint")) or _enum in (20, 21) or type(_np) is str:
         continue
     _BY_NUMPY.setdefault(np.dtype(_np), _BY_ENUM[_enum])
 
@@ -281,7 +304,11 @@ def _numpy_lookup(value: Any) -> DType | None:
         return None
     if np_dtype.kind in "SU":
         return string
-    return _BY_NUMPY.get(np_dtype)
+    found = _BY_NUMPY.get(np_dtype)
+    if found is None and "ml_dtypes" in sys.modules:  # an ml_dtypes array exists: register
+        _register_ml_numpy_types(sys.modules["ml_dtypes"])
+        found = _BY_NUMPY.get(np_dtype)
+    return found
 
 
 def from_numpy(array: np.ndarray) -> DType:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from stowflow import dtypes, errors
-from stowflow.graph import executor
+from stowflow.graph import coverage, executor
 from stowflow.graph import fetches as fetch_lib
 from stowflow.graph.core import Graph, Operation, Tensor, _ThreadStack, get_default_graph
 from stowflow.graph.functions import CALL_OPS, call_function
@@ -253,6 +253,7 @@ class Session:
             if len(self._plans) > 256:
                 self._plans.clear()
             order = _schedule(targets, feeds)
+            _check_runnable(order)
             plan = self._plans[key] = (order, executor.needs_dataflow(order))
         return plan
 
@@ -296,6 +297,22 @@ class Session:
     def _call(self, name: str, args: list[Any]) -> list[Any]:
         """Runs function ``name`` of the graph's library on ``args``."""
         return call_function(self._graph.library, name, args, self._compute)
+
+
+def _check_runnable(order: list[Operation]) -> None:
+    """Names every op type of a run that stowflow cannot execute, before running any."""
+    missing: dict[str, list[str]] = {}
+    for op in order:
+        if not coverage.runnable(op.type):
+            missing.setdefault(op.type, []).append(op.name)
+    if missing:
+        listed = "; ".join(
+            f"'{t}' (nodes: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+            for t, names in sorted(missing.items())
+        )
+        raise errors.NotFoundError(
+            None, None, f"No kernel registered in stowflow for op types {listed}"
+        )
 
 
 def _decoded_attrs(op: Operation) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from stowflow import dtypes
 from stowflow.errors import UnimplementedError
+from stowflow.graph import coverage
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
 from stowflow.saved_model import constants, loader, tag_constants
@@ -109,6 +110,20 @@ class LoadedModel:
         self.session.close()
 
 
+def _needed_nodes(meta: Any) -> list[str]:
+    """What running the signatures needs: their outputs, the restore and init ops."""
+    roots = [info.name for sig in meta.signature_def.values() for info in sig.outputs.values()]
+    if meta.HasField("saver_def"):
+        roots.append(meta.saver_def.restore_op_name)
+    for key in (constants.MAIN_OP_KEY, constants.LEGACY_INIT_OP_KEY):
+        if key in meta.collection_def:
+            roots.extend(meta.collection_def[key].node_list.value)
+    init = meta.signature_def.get(constants.INIT_OP_SIGNATURE_KEY)
+    if init is not None:
+        roots.extend(info.name for info in init.outputs.values())
+    return roots
+
+
 def _pick_tags(saved_model: Any, export_dir: str) -> list[str]:
     sets = loader.tag_sets(saved_model)
     if len(sets) == 1:
@@ -146,6 +161,7 @@ def load(
     saved_model = loader.parse_saved_model(export_dir)
     chosen = _pick_tags(saved_model, export_dir) if tags is None else tags
     meta = loader.find_meta_graph(saved_model, chosen, export_dir)
+    coverage.check_runnable(meta.graph_def, f"SavedModel {export_dir}", _needed_nodes(meta))
     session = Session(graph=Graph())
     loader.load_internal(session, chosen, export_dir)
     return LoadedModel(export_dir, meta, session)
