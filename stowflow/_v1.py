@@ -43,6 +43,7 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
 )
 from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
+from stowflow.graph import extra_ops as _extra
 from stowflow.graph import graph_util
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
@@ -160,6 +161,42 @@ reduce_min = _math.reduce_min
 reduce_prod = _math.reduce_prod
 argmax = _math.argmax
 argmin = _math.argmin
+
+# -- more math and array ops (stowflow.graph.extra_ops) ---------------------------------------
+split = _extra.split
+reverse = _extra.reverse
+gather_nd = _extra.gather_nd
+scatter_nd = _extra.scatter_nd
+tensor_scatter_update = _extra.tensor_scatter_update
+tensor_scatter_add = _extra.tensor_scatter_add
+unique = _extra.unique
+roll = _extra.roll
+one_hot = _extra.one_hot
+einsum = _extra.einsum
+cumsum = _extra.cumsum
+cumprod = _extra.cumprod
+clip_by_value = _extra.clip_by_value
+squared_difference = _extra.squared_difference
+reciprocal = _extra.reciprocal
+sign = _extra.sign
+ceil = _extra.ceil
+sin = _extra.sin
+cos = _extra.cos
+is_nan = _extra.is_nan
+is_finite = _extra.is_finite
+div_no_nan = _extra.div_no_nan
+reduce_all = _extra.reduce_all
+reduce_any = _extra.reduce_any
+unsorted_segment_sum = _extra.unsorted_segment_sum
+unsorted_segment_max = _extra.unsorted_segment_max
+segment_sum = _extra.segment_sum
+matrix_band_part = _extra.matrix_band_part
+shape_n = _extra.shape_n
+broadcast_dynamic_shape = _extra.broadcast_dynamic_shape
+ensure_shape = _extra.ensure_shape
+check_numerics = _extra.check_numerics
+round = _extra.round  # noqa: A001 - TF's name
+reverse_v2 = _extra.reverse
 
 fixed_size_partitioner = _partitioned.fixed_size_partitioner
 
@@ -322,6 +359,12 @@ nn = _module(
     softmax=_math.softmax,
     log_softmax=_math.log_softmax,
     bias_add=_math.bias_add,
+    softplus=_extra.softplus,
+    leaky_relu=_extra.leaky_relu,
+    selu=_extra.selu,
+    l2_loss=_extra.l2_loss,
+    top_k=_extra.top_k,
+    in_top_k=_extra.in_top_k,
 )
 math = _module(
     "math",
@@ -363,7 +406,28 @@ math = _module(
     floormod=floormod,
     truediv=divide,
     realdiv=realdiv,
+    squared_difference=_extra.squared_difference,
+    softplus=_extra.softplus,
+    reciprocal=_extra.reciprocal,
+    sign=_extra.sign,
+    round=_extra.round,
+    ceil=_extra.ceil,
+    sin=_extra.sin,
+    cos=_extra.cos,
+    is_nan=_extra.is_nan,
+    is_finite=_extra.is_finite,
+    divide_no_nan=_extra.div_no_nan,
+    reduce_all=_extra.reduce_all,
+    reduce_any=_extra.reduce_any,
+    cumsum=_extra.cumsum,
+    cumprod=_extra.cumprod,
+    top_k=_extra.top_k,
+    in_top_k=_extra.in_top_k,
+    unsorted_segment_sum=_extra.unsorted_segment_sum,
+    unsorted_segment_max=_extra.unsorted_segment_max,
+    segment_sum=_extra.segment_sum,
 )
+linalg = _module("linalg", band_part=_extra.matrix_band_part, einsum=_extra.einsum)
 train = _module(
     "train",
     Saver=_saver.Saver,
