@@ -47,6 +47,7 @@ from stowflow.graph import extra_ops as _extra
 from stowflow.graph import graph_util
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
+from stowflow.graph import nn_ops as _nn
 from stowflow.graph import parsing_ops as _parsing
 from stowflow.graph import partitioned as _partitioned
 from stowflow.graph import variables as _vars
@@ -365,6 +366,19 @@ nn = _module(
     l2_loss=_extra.l2_loss,
     top_k=_extra.top_k,
     in_top_k=_extra.in_top_k,
+    conv2d=_nn.conv2d,
+    depthwise_conv2d=_nn.depthwise_conv2d,
+    conv2d_transpose=_nn.conv2d_transpose,
+    conv3d=_nn.conv3d,
+    max_pool=_nn.max_pool,
+    avg_pool=_nn.avg_pool,
+    fused_batch_norm=_nn.fused_batch_norm,
+)
+pad = _nn.pad
+image = _module(
+    "image",
+    resize_bilinear=_nn.resize_bilinear,
+    resize_nearest_neighbor=_nn.resize_nearest_neighbor,
 )
 math = _module(
     "math",
