@@ -17,6 +17,7 @@ from stowflow.errors import InvalidArgumentError, NotFoundError
 from stowflow.graph import attrs as attr_codec
 from stowflow.graph import op_defs
 from stowflow.graph.importer import order_nodes
+from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
 from stowflow.graph.shape import TensorShape
 
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
@@ -42,6 +43,13 @@ class FunctionNode:
         self.inputs = [_UnknownShapeInput() for i in node.input if not i.startswith("^")]
         self.graph = None
         self.node_def = node
+        self._decoded: dict[str, Any] | None = None
+
+    def decoded_attrs(self) -> dict[str, Any]:
+        """Every non-private attr, decoded (computed once)."""
+        if self._decoded is None:
+            self._decoded = {k: self.get_attr(k) for k in self._attrs if not k.startswith("_")}
+        return self._decoded
 
     def get_attr(self, name: str) -> Any:
         """The decoded value of an attr."""
@@ -107,6 +115,26 @@ class CompiledFunction:
             position[node.name] = (len(self.steps), shim)
             self.steps.append((shim, refs))
         self.returns = [resolve(function.ret[arg.name]) for arg in function.signature.output_arg]
+        self.drops = _last_uses(self.steps, self.returns)
+
+
+def _last_uses(steps: list[tuple[FunctionNode, list[Ref]]], returns: list[Ref]) -> list[list[int]]:
+    """Per step, the input positions whose value no later step (nor the result) reads."""
+    last: dict[Ref, int] = {}
+    for k, (_, refs) in enumerate(steps):
+        for ref in refs:
+            if ref[0] >= 0:
+                last[ref] = k
+    for ref in returns:
+        last.pop(ref, None)
+    drops: list[list[int]] = [[] for _ in steps]
+    for k, (_, refs) in enumerate(steps):
+        seen: set[Ref] = set()
+        for position, ref in enumerate(refs):
+            if last.get(ref) == k and ref not in seen:
+                drops[k].append(position)
+                seen.add(ref)
+    return drops
 
 
 _compiled: OrderedDict[int, tuple[Any, dict[str, CompiledFunction]]] = OrderedDict()
@@ -152,9 +180,27 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
     outputs: list[list[Any]] = []
     _depth.value = depth + 1
     try:
-        for shim, refs in function.steps:
+        for (shim, refs), drops in zip(function.steps, function.drops, strict=True):
             inputs = [args[i] if k < 0 else outputs[k][i] for k, i in refs]
-            outputs.append(compute(shim, inputs))
+            result = None
+            if drops:
+                for position in drops:  # free dead values now: lower peak memory
+                    k, i = refs[position]
+                    outputs[k][i] = None
+                result = _run_in_place(shim, inputs, drops)
+            # A copy of the list: slots are cleared when their value dies.
+            outputs.append(list(result if result is not None else compute(shim, inputs)))
     finally:
         _depth.value = depth
     return [args[i] if k < 0 else outputs[k][i] for k, i in function.returns]
+
+
+def _run_in_place(node: FunctionNode, inputs: list[Any], dead: list[int]) -> list[Any] | None:
+    """The op's outputs computed into a dead input's buffer, or None if that cannot be."""
+    kernel = INPLACE_KERNELS.get(node.type)
+    if kernel is None:
+        return None
+    for position in dead:
+        if can_overwrite(inputs[position], 1):
+            return kernel(inputs, node.decoded_attrs(), position)
+    return None

@@ -21,6 +21,7 @@ from stowflow.graph.core import Graph, Operation, Tensor, _ThreadStack, get_defa
 from stowflow.graph.functions import CALL_OPS, call_function
 from stowflow.graph.kernels import get_kernel
 from stowflow.graph.kernels.control_flow_kernels import FUNCTIONAL_KERNELS
+from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
 from stowflow.graph.kernels.random_kernels import RngState
 from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
 
@@ -86,7 +87,7 @@ class Session:
         self._config = config
         self._closed = False
         self._state = SessionState()
-        self._plans: dict[Any, tuple[list[Operation], bool]] = {}
+        self._plans: dict[Any, tuple[list[Operation], bool, list[list[Tensor]]]] = {}
         self._context_stack: list[Any] = []
         #: Called as ``observer(op, inputs, outputs, seconds)`` after every op a run executes
         #: (None: no overhead). The debugger (stowflow.debug) installs one per run.
@@ -216,13 +217,18 @@ class Session:
             for e in flat
             if not (isinstance(e, Tensor) and e in feeds)
         ]
-        order, dataflow = self._plan(targets, feeds)
+        order, dataflow, dead_after = self._plan(targets, feeds)
         if dataflow:
             values = executor.DataflowRun(order, feeds, self._invoke).run()
         else:
             values = dict(feeds)
-            for op in order:
-                self._run_op(op, values)
+            if self._op_observer is not None:  # the debugger keeps every value
+                for op in order:
+                    self._run_op(op, values)
+            else:
+                keep = {e for e in flat if isinstance(e, Tensor)}
+                for op, dead in zip(order, dead_after, strict=True):
+                    self._run_op_freeing(op, values, dead, keep)
         out: list[Any] = []
         for index, element in enumerate(flat):
             if isinstance(element, Operation):
@@ -238,9 +244,9 @@ class Session:
 
     def _plan(
         self, targets: list[Operation], feeds: dict[Tensor, Any]
-    ) -> tuple[list[Operation], bool]:
-        """The op order for these targets and feeds (and whether it needs the dataflow
-        executor), cached until the graph grows."""
+    ) -> tuple[list[Operation], bool, list[list[Tensor]]]:
+        """The op order for these targets and feeds, whether it needs the dataflow executor,
+        and per op the tensors it reads last; cached until the graph grows."""
         graph = self._graph
         key = (
             len(graph._ops),
@@ -254,13 +260,35 @@ class Session:
                 self._plans.clear()
             order = _schedule(targets, feeds)
             _check_runnable(order)
-            plan = self._plans[key] = (order, executor.needs_dataflow(order))
+            plan = self._plans[key] = (order, executor.needs_dataflow(order), _last_uses(order))
         return plan
 
     def _run_op(self, op: Operation, values: dict[Tensor, Any]) -> None:
         if all(t in values for t in op._outputs) and op._outputs:
             return
         outputs = self._invoke(op, [values[t] for t in op._inputs])
+        for tensor, value in zip(op._outputs, outputs, strict=False):
+            if tensor not in values:
+                values[tensor] = value
+
+    def _run_op_freeing(
+        self, op: Operation, values: dict[Tensor, Any], dead: list[Tensor], keep: set[Tensor]
+    ) -> None:
+        """:meth:`_run_op`, then forgets the inputs no later op reads; an element-wise op
+        writes into such an input when nothing else holds it (see kernels.inplace)."""
+        if all(t in values for t in op._outputs) and op._outputs:
+            return
+        inputs = [values[t] for t in op._inputs]
+        freed = [t for t in dead if t not in keep and values.pop(t, None) is not None]
+        outputs = None
+        kernel = INPLACE_KERNELS.get(op.type) if freed else None
+        if kernel is not None:
+            for position, tensor in enumerate(op._inputs):
+                if tensor in freed and can_overwrite(inputs[position], 1):
+                    outputs = kernel(inputs, _decoded_attrs(op), position)
+                    break
+        if outputs is None:
+            outputs = self._invoke(op, inputs)
         for tensor, value in zip(op._outputs, outputs, strict=False):
             if tensor not in values:
                 values[tensor] = value
@@ -297,6 +325,18 @@ class Session:
     def _call(self, name: str, args: list[Any]) -> list[Any]:
         """Runs function ``name`` of the graph's library on ``args``."""
         return call_function(self._graph.library, name, args, self._compute)
+
+
+def _last_uses(order: list[Operation]) -> list[list[Tensor]]:
+    """Per op of a run, the tensors no later op of the run reads."""
+    last: dict[Tensor, int] = {}
+    for k, op in enumerate(order):
+        for tensor in op._inputs:
+            last[tensor] = k
+    dead: list[list[Tensor]] = [[] for _ in order]
+    for tensor, k in last.items():
+        dead[k].append(tensor)
+    return dead
 
 
 def _check_runnable(order: list[Operation]) -> None:
