@@ -14,6 +14,7 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     nn_kernels,
     parsing_kernels,
     random_kernels,
+    resource_kernels,
     segment_kernels,
     sparse_kernels,
     string_kernels,
