@@ -15,7 +15,7 @@ from typing import Any
 
 from stowflow.errors import InvalidArgumentError, NotFoundError
 from stowflow.graph import attrs as attr_codec
-from stowflow.graph import op_defs
+from stowflow.graph import fusion, op_defs
 from stowflow.graph.importer import order_nodes
 from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
 from stowflow.graph.shape import TensorShape
@@ -115,6 +115,7 @@ class CompiledFunction:
             position[node.name] = (len(self.steps), shim)
             self.steps.append((shim, refs))
         self.returns = [resolve(function.ret[arg.name]) for arg in function.signature.output_arg]
+        self.fused = fusion.fuse_conv_scale(self.steps, self.returns)
         self.drops = _last_uses(self.steps, self.returns)
 
 
@@ -181,6 +182,9 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
     _depth.value = depth + 1
     try:
         for (shim, refs), drops in zip(function.steps, function.drops, strict=True):
+            if type(shim) is fusion.Skipped:
+                outputs.append([None])
+                continue
             inputs = [args[i] if k < 0 else outputs[k][i] for k, i in refs]
             result = None
             if drops:
@@ -188,8 +192,13 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
                     k, i = refs[position]
                     outputs[k][i] = None
                 result = _run_in_place(shim, inputs, drops)
+            if result is None:
+                if type(shim) is fusion.ConvScale:
+                    result = shim.run(inputs, compute)
+                else:
+                    result = compute(shim, inputs)
             # A copy of the list: slots are cleared when their value dies.
-            outputs.append(list(result if result is not None else compute(shim, inputs)))
+            outputs.append(list(result))
     finally:
         _depth.value = depth
     return [args[i] if k < 0 else outputs[k][i] for k, i in function.returns]

@@ -76,8 +76,7 @@ def _relu(x: np.ndarray) -> None:
 
 
 def _relu6(x: np.ndarray) -> None:
-    np.maximum(x, 0, out=x)
-    np.minimum(x, 6, out=x)
+    np.clip(x, 0, 6, out=x)  # one pass; NaN stays NaN, as with maximum then minimum
 
 
 def _bias_add(inputs: list[Any], attrs: dict[str, Any], reuse: int) -> list[Any] | None:
