@@ -50,9 +50,7 @@ def _merge(a: ElementShape, b: ElementShape) -> ElementShape:
     out: list[int | None] = []
     for x, y in zip(a, b, strict=True):
         if x is not None and y is not None and x != y:
-            raise _invalid(
-                f"Incompatible shapes during merge: {_shape_str(a)} vs. {_shape_str(b)}"
-            )
+            raise _invalid(f"Incompatible shapes during merge: {_shape_str(a)} vs. {_shape_str(b)}")
         out.append(x if x is not None else y)
     return out
 
@@ -352,9 +350,7 @@ class TensorArrayStore:
 
     def get(self, index: int, shape: ElementShape) -> np.ndarray:
         if not 0 <= index < len(self.items):
-            raise _invalid(
-                f"Tried to read from index {index} but array size is: {len(self.items)}"
-            )
+            raise _invalid(f"Tried to read from index {index} but array size is: {len(self.items)}")
         if self.read[index] and self.clear_after_read:
             raise _invalid(
                 f"TensorArray {self.name}: Could not read index {index} twice because it was "
@@ -362,7 +358,9 @@ class TensorArrayStore:
             )
         value = self.items[index]
         if value is None:
-            value = _zeros(_merge(self.element_shape, shape), self.dtype, f"TensorArray {self.name}")
+            value = _zeros(
+                _merge(self.element_shape, shape), self.dtype, f"TensorArray {self.name}"
+            )
         self.read[index] = True
         return value
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from stowflow import dtypes
-from stowflow.errors import FailedPreconditionError, InvalidArgumentError
+from stowflow.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from stowflow.graph.kernels.registry import _register
 
 StatefulKernel = Callable[["SessionState", Any, list[Any]], list[Any]]
@@ -145,6 +145,40 @@ def _assign_variable(state: SessionState, op: Any, inputs: list[Any]) -> list[An
     value = np.array(state.deref(inputs[1]), copy=True)
     state.variables[inputs[0].key] = value
     return []
+
+
+def _missing_resource(state: SessionState, key: str) -> str:
+    """TF's words for a resource that was never created in this Session's container."""
+    if not state.variables:
+        return f"Container localhost does not exist. (Could not find resource: localhost/{key})"
+    return f"Resource localhost/{key}/N10tensorflow3VarE does not exist."
+
+
+def _update_variable(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> StatefulKernel:
+    """AssignAddVariableOp / AssignSubVariableOp: in-place update of a resource variable."""
+
+    def kernel(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+        handle = inputs[0]
+        if handle.key not in state.variables:
+            raise NotFoundError(None, None, _missing_resource(state, handle.key))
+        current = state.variables[handle.key]
+        delta = np.asarray(state.deref(inputs[1]))
+        if current.shape != delta.shape:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"Cannot update variable with shape [{','.join(map(str, current.shape))}] "
+                f"using a Tensor with shape [{','.join(map(str, delta.shape))}], "
+                "shapes must be equal.",
+            )
+        state.variables[handle.key] = fn(current, delta.astype(current.dtype)).astype(current.dtype)
+        return []
+
+    return kernel
+
+
+stateful("AssignAddVariableOp")(_update_variable(np.add))
+stateful("AssignSubVariableOp")(_update_variable(np.subtract))
 
 
 @stateful("VarIsInitializedOp")
