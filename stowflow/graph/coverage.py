@@ -13,10 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
 from stowflow.errors import NotFoundError
+from stowflow.graph import op_defs
 from stowflow.graph.executor import CONTROL_FLOW_V1
 from stowflow.graph.functions import CALL_OPS
 from stowflow.graph.kernels import KERNELS
@@ -37,9 +39,18 @@ def runnable(op_type: str) -> bool:
     )
 
 
+@functools.cache
+def _has_func_attrs(op_type: str) -> bool:
+    if not op_defs.known(op_type):
+        return True  # unknown op: look at its attrs
+    return any(a.type in ("func", "list(func)") for a in op_defs.get(op_type).attr)
+
+
 def _function_names(node: Any) -> list[str]:
     """Names of library functions a NodeDef refers to through its func attrs."""
-    names = []
+    names: list[str] = []
+    if not _has_func_attrs(node.op):
+        return names
     for attr in node.attr.values():
         if attr.HasField("func"):
             names.append(attr.func.name)
