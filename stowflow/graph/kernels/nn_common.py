@@ -128,6 +128,7 @@ def require_rank(x: Array, rank: int, what: str) -> None:
 
 
 _POOL: list[ThreadPoolExecutor] = []
+_CPUS = os.cpu_count() or 1  # os.cpu_count() reads /sys on every call
 
 
 def parallel(fn: Callable[[int, int], None], n: int) -> None:
@@ -136,12 +137,12 @@ def parallel(fn: Callable[[int, int], None], n: int) -> None:
     NumPy releases the GIL inside its loops, so element-wise work on large blocks runs on
     every core. Exceptions propagate to the caller.
     """
-    workers = min(os.cpu_count() or 1, n)
+    workers = min(_CPUS, n)
     if workers <= 1:
         fn(0, n)
         return
     if not _POOL:
-        _POOL.append(ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="stowflow-nn"))
+        _POOL.append(ThreadPoolExecutor(_CPUS, thread_name_prefix="stowflow-nn"))
     bounds = [n * i // workers for i in range(workers + 1)]
     futures = [_POOL[0].submit(fn, bounds[i], bounds[i + 1]) for i in range(workers)]
     for f in futures:
