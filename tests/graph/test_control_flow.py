@@ -59,10 +59,17 @@ def test_control_flow_matches_tensorflow(case: dict[str, Any]) -> None:
 
 
 def test_v1_cases_use_v1_ops_and_v2_cases_use_functional_ops() -> None:
-    v1 = {c["name"] for c in CASES if not c["v2"]}
+    functional = {"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase"}
     for case in CASES:
-        has_v1 = bool(set(case["op_types"]) & executor.CONTROL_FLOW_V1)
-        assert has_v1 == (case["name"] in v1), case["name"]
+        ops = set(case["op_types"])
+        if case["v2"]:
+            assert not ops & executor.CONTROL_FLOW_V1, case["name"]
+        else:
+            assert not ops & functional, case["name"]
+    covered = set().union(*(c["op_types"] for c in CASES))
+    assert functional <= covered
+    assert executor.CONTROL_FLOW_V1 - {"ControlTrigger", "RefEnter", "RefExit", "RefMerge",
+                                       "RefNextIteration"} <= covered
 
 
 def test_fetching_a_dead_tensor_is_an_error() -> None:

@@ -302,10 +302,19 @@ def _split(inputs: list[Any], attrs: Attrs) -> list[Any]:
 class TensorArrayStore:
     """The storage behind one TF1 TensorArray resource."""
 
-    __slots__ = ("name", "items", "read", "dtype", "element_shape", "dynamic", "clear_after_read")
+    __slots__ = (
+        "name", "items", "read", "dtype", "element_shape", "dynamic", "clear_after_read", "identical"
+    )
 
     def __init__(
-        self, name: str, size: int, dtype: Any, shape: ElementShape, dynamic: bool, clear: bool
+        self,
+        name: str,
+        size: int,
+        dtype: Any,
+        shape: ElementShape,
+        dynamic: bool,
+        clear: bool,
+        identical: bool = True,
     ) -> None:
         self.name = name
         self.items: list[Any] = [None] * size
@@ -314,6 +323,7 @@ class TensorArrayStore:
         self.element_shape = shape
         self.dynamic = dynamic
         self.clear_after_read = clear
+        self.identical = identical  # identical_element_shapes (TF1's infer_shape)
 
     def write(self, index: int, value: np.ndarray) -> None:
         if index < 0:
@@ -345,7 +355,8 @@ class TensorArrayStore:
                 "it has already been written to."
             )
         self.items[index] = value
-        if self.element_shape is None or any(d is None for d in self.element_shape):
+        unknown = self.element_shape is None or any(d is None for d in self.element_shape)
+        if self.identical and unknown:
             self.element_shape = list(value.shape)
 
     def get(self, index: int, shape: ElementShape) -> np.ndarray:
@@ -389,6 +400,7 @@ def _tensor_array(inputs: list[Any], attrs: Attrs) -> list[Any]:
         dims,
         bool(attrs.get("dynamic_size")),
         bool(attrs.get("clear_after_read", True)),
+        bool(attrs.get("identical_element_shapes", False)),
     )
     return [store, _FLOW]
 

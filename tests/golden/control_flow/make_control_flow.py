@@ -138,7 +138,51 @@ def v2_captured_variable(x: Any) -> list[Any]:
     return [out]
 
 
+def v1_ref_switch(x: Any) -> list[Any]:
+    v = tf1.get_variable("r", initializer=tf.constant([1.0, 2.0, 3.0]), use_resource=False)
+    pred = tf.reduce_sum(x) > 0
+    out = tf1.cond(pred, lambda: tf1.assign_add(v, x), lambda: tf.identity(v))
+    return [out]
+
+
+def v1_tensor_array_concat(x: Any) -> list[Any]:
+    ta = tf1.TensorArray(tf.float32, size=2, infer_shape=False)
+    ta = ta.write(0, x).write(1, x[:1] * 2.0)
+    value = ta.concat()
+    return [value]
+
+
+def v2_stateful_if_case(x: Any) -> list[Any]:
+    v = tf1.get_variable("s", initializer=tf.constant([10.0, 20.0]), use_resource=True)
+    pred = tf.reduce_sum(x) > 0
+    c = tf1.cond(pred, lambda: x + v.read_value(), lambda: x - v.read_value())
+    idx = tf.cast(tf.reduce_sum(tf.abs(x)), tf.int32) % 3
+    k = tf.switch_case(idx, [lambda: x * v.read_value(), lambda: x + 1.0, lambda: v.read_value()])
+    return [c, k]
+
+
+def v2_list_ops(x: Any) -> list[Any]:
+    empty = tf.raw_ops.EmptyTensorList(
+        element_shape=tf.constant([2], tf.int32), max_num_elements=-1, element_dtype=tf.float32
+    )
+    pushed = tf.raw_ops.TensorListPushBack(input_handle=empty, tensor=x)
+    pushed = tf.raw_ops.TensorListPushBack(input_handle=pushed, tensor=x * 3.0)
+    length = tf.raw_ops.TensorListLength(input_handle=pushed)
+    shape = tf.raw_ops.TensorListElementShape(input_handle=pushed, shape_type=tf.int32)
+    rest, last = tf.raw_ops.TensorListPopBack(
+        input_handle=pushed, element_shape=tf.constant([2], tf.int32), element_dtype=tf.float32
+    )
+    rest_len = tf.raw_ops.TensorListLength(input_handle=rest)
+    return [length, shape, last, rest_len]
+
+
 CASES: list[tuple[str, bool, Callable[[Any], list[Any]], np.ndarray]] = [
+    ("v1_ref_switch_true", False, v1_ref_switch, np.array([1.0, 1.0, 1.0], np.float32)),
+    ("v1_ref_switch_false", False, v1_ref_switch, np.array([-1.0, -1.0, -1.0], np.float32)),
+    ("v1_tensor_array_concat", False, v1_tensor_array_concat, np.arange(6, dtype=np.float32).reshape(3, 2)),
+    ("v2_stateful_if_case_a", True, v2_stateful_if_case, np.array([1.0, 2.0], np.float32)),
+    ("v2_stateful_if_case_b", True, v2_stateful_if_case, np.array([-1.0, -3.0], np.float32)),
+    ("v2_list_ops", True, v2_list_ops, np.array([1.5, -2.0], np.float32)),
     ("v1_while_sum", False, v1_while_sum, np.array([1.0, -2.0, 0.5], np.float32)),
     ("v1_nested_while", False, v1_nested_while, np.array([1.0, 2.0, 3.0], np.float32)),
     ("v1_cond_true", False, v1_cond, np.array([1.0, 2.0, 3.0], np.float32)),
