@@ -18,6 +18,8 @@ from stowflow.graph import attrs as attr_codec
 from stowflow.graph import fusion, op_defs
 from stowflow.graph.importer import order_nodes
 from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
+from stowflow.graph.kernels.random_kernels import RANDOM_OPS
+from stowflow.graph.kernels.registry import KERNELS
 from stowflow.graph.shape import TensorShape
 
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
@@ -44,6 +46,18 @@ class FunctionNode:
         self.graph = None
         self.node_def = node
         self._decoded: dict[str, Any] | None = None
+        self._direct: Any = False  # not looked up yet
+
+    def direct_kernel(self) -> Any:
+        """The pure kernel to call without the Session's dispatch, or None when the op
+        needs it (state, randomness, function calls, list-typed inputs to regroup)."""
+        if self._direct is False:
+            kernel = KERNELS.get(self.type)
+            simple = all(not a.number_attr and not a.type_list_attr for a in self.op_def.input_arg)
+            self._direct = kernel if kernel is not None and simple and (
+                self.type not in RANDOM_OPS
+            ) else None
+        return self._direct
 
     def decoded_attrs(self) -> dict[str, Any]:
         """Every non-private attr, decoded (computed once)."""
@@ -196,7 +210,11 @@ def call_function(library: Any, name: str, args: list[Any], compute: Compute) ->
                 if type(shim) is fusion.ConvScale:
                     result = shim.run(inputs, compute)
                 else:
-                    result = compute(shim, inputs)
+                    direct = shim.direct_kernel()
+                    if direct is not None:
+                        result = direct(inputs, shim.decoded_attrs())
+                    else:
+                        result = compute(shim, inputs)
             # A copy of the list: slots are cleared when their value dies.
             outputs.append(list(result))
     finally:

@@ -22,10 +22,8 @@ from stowflow.graph.functions import CALL_OPS, call_function
 from stowflow.graph.kernels import get_kernel
 from stowflow.graph.kernels.control_flow_kernels import FUNCTIONAL_KERNELS
 from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
-from stowflow.graph.kernels.random_kernels import RngState
+from stowflow.graph.kernels.random_kernels import RANDOM_OPS, RngState
 from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
-
-RANDOM_OPS = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal"})
 
 _default_sessions = _ThreadStack()
 

@@ -42,6 +42,12 @@ def can_overwrite(array: Any, references: int) -> bool:
     )
 
 
+def _fits(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
+    """True if ``small`` broadcasts to ``big`` by matching trailing dims (scalars, vectors
+    along the last axis, equal shapes) - the cases worth a fast check."""
+    return len(small) <= len(big) and (not small or big[len(big) - len(small) :] == small)
+
+
 def _binary(ufunc: Any) -> InplaceKernel:
     def kernel(inputs: list[Any], attrs: dict[str, Any], reuse: int) -> list[Any] | None:
         x, y = inputs
@@ -49,11 +55,8 @@ def _binary(ufunc: Any) -> InplaceKernel:
         other = y if reuse == 0 else x
         if not isinstance(other, np.ndarray | np.generic) or other.dtype != target.dtype:
             return None
-        try:
-            if np.broadcast_shapes(x.shape, y.shape) != target.shape:
-                return None
-        except ValueError:
-            return None  # the ordinary kernel raises TF's error
+        if not _fits(other.shape, target.shape):
+            return None  # other shapes: the ordinary kernel (and its errors)
         with np.errstate(all="ignore"):
             ufunc(x, y, out=target)
         return [target]

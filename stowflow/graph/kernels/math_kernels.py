@@ -13,6 +13,8 @@ TF facts these follow (tensorflow/core/kernels/cwise_ops.h, cast_op_impl.h, redu
 - ``Cast`` float -> int truncates; NaN and out-of-range values become the most negative
   int32/int64 (x86 ``cvtt*``), narrower ints wrap from that int32 value.
 - ``Maximum``/``Minimum`` propagate NaN from either side.
+- Exp, Log, Tanh, Sigmoid, Expm1, Log1p, Erf, Erfc, Softmax and LogSoftmax on real floats
+  are Eigen's approximations, reproduced bit for bit by ``eigen_math``.
 
 Example:
     >>> import numpy as np
@@ -31,7 +33,8 @@ import numpy as np
 
 from stowflow import dtypes, errors
 from stowflow.errors import InvalidArgumentError, UnimplementedError
-from stowflow.graph.kernels.registry import register_kernel
+from stowflow.graph.kernels import eigen_math
+from stowflow.graph.kernels.registry import register_kernel, register_shape
 
 Array = np.ndarray
 Attrs = dict[str, Any]
@@ -66,6 +69,8 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     Raises:
         InvalidArgumentError: "Incompatible shapes: [2,3] vs. [4]" as TF says it.
     """
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return tuple(shapes[0])  # the common case, without NumPy's slower general check
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
@@ -259,21 +264,44 @@ def _sigmoid(x: Array) -> Array:
     return 1 / (1 + np.exp(-x))
 
 
+def _real_only(name: str) -> Callable[[Array], Array]:
+    def refuse(x: Array) -> Array:
+        raise invalid(f"{name} is not defined for {x.dtype} tensors")
+
+    return refuse
+
+
+def _eigen(
+    fn: Callable[[Array], Array], other: Callable[[Array], Array]
+) -> Callable[[Array], Array]:
+    """``fn`` (TF's Eigen numerics, bit for bit) on real floats, ``other`` on other dtypes."""
+
+    def apply(x: Array) -> Array:
+        return fn(x) if x.dtype in eigen_math.DTYPES else other(x)
+
+    return apply
+
+
 _UNARY: dict[str, Callable[[Array], Array]] = {
     "Neg": np.negative,
     "Abs": np.abs,
     "Square": np.square,
     "Sqrt": np.sqrt,
     "Rsqrt": _rsqrt,
-    "Exp": np.exp,
-    "Log": np.log,
+    "Exp": _eigen(eigen_math.exp, np.exp),
+    "Log": _eigen(eigen_math.log, np.log),
     "Floor": np.floor,
     "Relu": _relu,
     "Relu6": _relu6,
     "Elu": _elu,
-    "Sigmoid": _sigmoid,
-    "Tanh": np.tanh,
+    "Sigmoid": _eigen(eigen_math.sigmoid, _sigmoid),
+    "Tanh": _eigen(eigen_math.tanh, np.tanh),
+    "Expm1": _eigen(eigen_math.expm1, np.expm1),
+    "Log1p": _eigen(eigen_math.log1p, np.log1p),
+    "Erf": _eigen(eigen_math.erf, _real_only("Erf")),
+    "Erfc": _eigen(eigen_math.erfc, _real_only("Erfc")),
 }
+register_shape("Expm1", "Log1p", "Erf", "Erfc")(lambda op: [op.inputs[0].shape])
 
 
 def _unary_kernel(fn: Callable[[Array], Array]) -> Callable[[list[Any], Attrs], list[Any]]:
@@ -298,20 +326,18 @@ def _check_logits(x: Array) -> None:
 def _softmax(inputs: list[Any], attrs: Attrs) -> list[Any]:
     x = np.asarray(inputs[0])
     _check_logits(x)
-    with np.errstate(all="ignore"):
-        e = np.exp(x - np.max(x, axis=-1, keepdims=True)) if x.size else x
-        return [_out(e / np.sum(e, axis=-1, keepdims=True) if x.size else e, x.dtype)]
+    if x.dtype not in eigen_math.DTYPES:
+        raise invalid(f"Softmax is not defined for {x.dtype} tensors")
+    return [eigen_math.softmax(x)]
 
 
 @register_kernel("LogSoftmax")
 def _log_softmax(inputs: list[Any], attrs: Attrs) -> list[Any]:
     x = np.asarray(inputs[0])
     _check_logits(x)
-    if not x.size:
-        return [x.copy()]
-    with np.errstate(all="ignore"):
-        shifted = x - np.max(x, axis=-1, keepdims=True)
-        return [_out(shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)), x.dtype)]
+    if x.dtype not in eigen_math.DTYPES:
+        raise invalid(f"LogSoftmax is not defined for {x.dtype} tensors")
+    return [eigen_math.log_softmax(x)]
 
 
 # --------------------------------------------------------------------------- linear algebra

@@ -260,6 +260,9 @@ def _random_kernel(kind: str) -> Callable[[list[Any], Attrs], list[Any]]:
     return kernel
 
 
+#: Kernels that need a per-op random state from the Session (``attrs["_rng_state"]``).
+RANDOM_OPS = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal"})
+
 register_kernel("RandomUniform")(_random_kernel("uniform"))
 register_kernel("RandomStandardNormal")(_random_kernel("normal"))
 register_kernel("TruncatedNormal")(_random_kernel("truncated"))
