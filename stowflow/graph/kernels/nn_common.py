@@ -131,13 +131,18 @@ _POOL: list[ThreadPoolExecutor] = []
 _CPUS = os.cpu_count() or 1  # os.cpu_count() reads /sys on every call
 
 
-def parallel(fn: Callable[[int, int], None], n: int) -> None:
+_INLINE_WORK = 1 << 18  # elements below which handing work to threads costs more than it saves
+
+
+def parallel(fn: Callable[[int, int], None], n: int, work: int | None = None) -> None:
     """Runs ``fn(start, stop)`` over ``range(n)`` split into one part per CPU, on threads.
 
     NumPy releases the GIL inside its loops, so element-wise work on large blocks runs on
-    every core. Exceptions propagate to the caller.
+    every core. ``work`` (elements touched) below ``_INLINE_WORK`` runs inline: a batch-1
+    call's small blocks are faster without the queue and lock round trips. Exceptions
+    propagate to the caller.
     """
-    workers = min(_CPUS, n)
+    workers = 1 if work is not None and work < _INLINE_WORK else min(_CPUS, n)
     if workers <= 1:
         fn(0, n)
         return

@@ -132,7 +132,7 @@ def convolve(x: Array, w: Array, attrs: Attrs, wins: list[Window]) -> Array:
             for p in range(p0, p1):
                 cols[..., p, :] = source(p, start, stop)
 
-        parallel(fill, pieces)
+        parallel(fill, pieces, work=cols.size)
         _matmul(cols.reshape(-1, len(taps), c), w2, groups, out[start:stop].reshape(-1, o))
     return out.astype(dtype, copy=False)
 
@@ -308,7 +308,7 @@ def depthwise(x: Array, w: Array, attrs: Attrs, wins: list[Window]) -> Array:
                         np.multiply(src, w[i, j, :, m], out=tmp)
                         np.add(acc, tmp, out=acc)
 
-        parallel(run, len(blocks))
+        parallel(run, len(blocks), work=out.size * len(taps))
     return np.moveaxis(out, 0, -1).reshape(n, oh, ow, c * mult)
 
 

@@ -93,7 +93,7 @@ def _normalise(x: Array, mean: Array, mult: Array, offset: Array) -> Array:
         np.multiply(part, mult, out=part)
         np.add(part, offset, out=part)
 
-    parallel(run, x.shape[0])
+    parallel(run, x.shape[0], work=x.size)
     return y
 
 

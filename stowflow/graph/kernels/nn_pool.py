@@ -95,7 +95,7 @@ def _separable(
         for lo, hi, src in col_taps:
             op(dst[:, :, lo:hi], rows[:, :, src], out=dst[:, :, lo:hi])
 
-    parallel(run, n)
+    parallel(run, n, work=out.size * len(row_taps))
     return out
 
 
