@@ -16,6 +16,8 @@ import importlib.util
 import logging
 from typing import Any
 
+# The one source of the version: pyproject.toml reads it ([tool.setuptools.dynamic]) and
+# `stowflow --version` prints it. Record each release in CHANGELOG.md.
 __version__ = "0.1.0"
 
 # TF-style log lines ("INFO:tensorflow:...") go to the "tensorflow" logger; as a library we

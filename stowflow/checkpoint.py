@@ -26,7 +26,7 @@ from google.protobuf import text_format
 from stowflow import _fs
 from stowflow.bundle import BundleReader, BundleWriter, index_filename
 from stowflow.dtypes import DType
-from stowflow.errors import InvalidArgumentError, NotFoundError
+from stowflow.errors import DataLossError, InvalidArgumentError, NotFoundError
 from stowflow.proto import checkpoint_state_pb2, trackable_object_graph_pb2
 
 logger = logging.getLogger("stowflow")
@@ -359,3 +359,33 @@ def _add_partitioned(
         extents = [(start, length)] + [(0, d) for d in array.shape[1:]]
         writer.add_slice(name, array.shape, extents, array[start : start + length], shard=shard)
         start += length
+
+
+class CheckpointReader(Reader):
+    """TF1's ``CheckpointReader`` (``tf.train.NewCheckpointReader``/``load_checkpoint``):
+    :class:`Reader` whose ``get_tensor`` returns what TF's does - a NumPy scalar for a 0-d
+    tensor, ``bytes`` for a scalar string, else an array."""
+
+    def get_tensor(self, tensor_str: str) -> Any:
+        """The value of one tensor, typed as TF's reader returns it."""
+        value = super().get_tensor(tensor_str)
+        return value[()] if value.ndim == 0 else value
+
+
+def new_checkpoint_reader(filepattern: str) -> CheckpointReader:
+    """``tf.train.NewCheckpointReader``: a reader of one checkpoint *prefix* (a directory is
+    refused as TF refuses it; ``tf.train.load_checkpoint`` resolves directories).
+
+    Raises:
+        DataLossError: for a directory, with TF's message.
+        NotFoundError: when no checkpoint has that prefix.
+    """
+    if os.path.isdir(filepattern):
+        raise DataLossError(
+            None,
+            None,
+            f"Unable to open table file {filepattern}: FAILED_PRECONDITION: {filepattern}; Is a "
+            "directory: perhaps your file is in a different file format and you need to use a "
+            "different restore operator?",
+        )
+    return CheckpointReader(filepattern)

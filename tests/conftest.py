@@ -3,14 +3,23 @@
 Test modules import these helpers with ``from stowflow_testlib import ...``. A conftest is
 not reliably importable under its own name (pytest evicts ``conftest`` from sys.modules
 between directories), so this module registers itself under that unique alias.
+
+Two modes. By default the suite tests the source tree (the editable install in ``.venv``).
+``scripts/test`` sets ``STOWFLOW_TEST_INSTALLED=1`` and runs the suite with the interpreter of
+a venv that has the built wheel installed: then every stowflow the tests import, in-process or
+in a subprocess (``DEV_PYTHON_ENV``, the TensorFlow oracle included), is the installed one, and
+the source tree never shadows it (``tests/packaging/test_installed_package.py`` checks that).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +30,43 @@ from stowflow import dtypes
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "checkpoints"
-DEV_PYTHON_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+INSTALLED = os.environ.get("STOWFLOW_TEST_INSTALLED") == "1"
+"""True when the suite runs against the installed wheel (scripts/test), not the source tree."""
+
+
+def _installed_only_path() -> str:
+    """A directory holding just a link to the installed ``stowflow`` package.
+
+    Other interpreters (the TensorFlow oracle) put it on PYTHONPATH to import the installed
+    stowflow without the rest of the wheel venv's site-packages (its NumPy, protobuf, ...).
+    """
+    import stowflow
+
+    package = Path(stowflow.__file__).resolve().parent
+    path = tempfile.mkdtemp(prefix="stowflow-installed-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    os.symlink(package, os.path.join(path, "stowflow"), target_is_directory=True)
+    return path
+
+
+# The environment for subprocesses that import stowflow (this interpreter or the TF oracle).
+# Source-tree mode: the repo on PYTHONPATH. Installed mode: only the installed package, and
+# PYTHONSAFEPATH so that `python -m`/`-c` run with cwd=ROOT do not put the source tree first.
+DEV_PYTHON_ENV = (
+    {**os.environ, "PYTHONPATH": _installed_only_path(), "PYTHONSAFEPATH": "1"}
+    if INSTALLED
+    else {**os.environ, "PYTHONPATH": str(ROOT)}
+)
 
 sys.modules.setdefault("stowflow_testlib", sys.modules[__name__])
+
+
+def pytest_report_header() -> str:
+    """Names the stowflow under test, so a CI log shows whether it was the wheel."""
+    import stowflow
+
+    where = "installed wheel" if INSTALLED else "source tree"
+    return f"stowflow {stowflow.__version__} from {Path(stowflow.__file__).parent} ({where})"
 
 
 def tf_python() -> Path:

@@ -8,6 +8,7 @@ initializer) and ``v/read`` (the snapshot every reader uses).
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -481,7 +482,7 @@ class VariableScope:
     def __init__(
         self,
         name: str,
-        reuse: Any = None,
+        reuse: Any = False,
         initializer: Any = None,
         partitioner: Any = None,
         dtype: Any = dtypes.float32,
@@ -498,7 +499,13 @@ class VariableScope:
         self.reuse = True
 
 
-AUTO_REUSE = "AUTO_REUSE"
+class _ReuseMode(enum.Enum):
+    """TF's reuse modes beyond True/False (``tf.AUTO_REUSE``)."""
+
+    AUTO_REUSE = 1
+
+
+AUTO_REUSE = _ReuseMode.AUTO_REUSE
 
 
 def _store(graph: Graph) -> dict[str, Any]:
@@ -545,10 +552,9 @@ def variable_scope(
             short = _unique_scope_name(graph, outer.name, short)
         full = f"{outer.name}/{short}" if outer.name else short
         name_scope_name = short
-    inherit = reuse if reuse is not None else outer.reuse
     scope = VariableScope(
         full,
-        reuse=True if inherit is True else inherit,
+        reuse=reuse or outer.reuse,  # reuse is inherited: a sub-scope cannot turn it off
         initializer=initializer if initializer is not None else outer.initializer,
         partitioner=partitioner if partitioner is not None else outer.partitioner,
         dtype=dtype if dtype is not None else outer.dtype,
@@ -607,7 +613,7 @@ def get_variable(
     existing = store.get(full_name)
     reuse = scope.reuse
     if existing is not None:
-        if reuse is None or reuse is False:
+        if not reuse:
             raise ValueError(
                 f"Variable {full_name} already exists, disallowed. Did you mean to set "
                 "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
@@ -616,6 +622,12 @@ def get_variable(
             raise ValueError(
                 f"Trying to share variable {full_name}, but specified shape {as_shape(shape)} "
                 f"and found shape {existing.get_shape()}."
+            )
+        found = existing.dtype.base_dtype
+        if dtype is not None and dtypes.as_dtype(dtype).base_dtype != found:
+            raise ValueError(
+                f"Trying to share variable {full_name}, but specified dtype "
+                f"{dtypes.as_dtype(dtype).name} and found dtype {found.name}."
             )
         return existing
     if reuse is True:
@@ -627,6 +639,8 @@ def get_variable(
     initializer = initializer if initializer is not None else scope.initializer
     partitioner = partitioner if partitioner is not None else scope.partitioner
     from_value = isinstance(initializer, np.ndarray | list | int | float | Tensor)
+    if from_value and shape is not None and validate_shape:
+        raise ValueError("If initializer is a constant, do not specify shape.")
     if from_value:
         value = initializer
         init_fn: Callable[..., Any] = lambda *a, **k: value  # noqa: E731

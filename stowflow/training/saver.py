@@ -57,6 +57,7 @@ def _saveables(var_list: Any) -> list[_Saveable]:
                 items.append((info.full_name if info else part.op.name, part))
     out: list[_Saveable] = []
     seen: set[tuple[str, str]] = set()
+    saved_parts: set[int] = set()  # one variable under two names is refused, as in TF
     for name, var in items:
         parts = getattr(var, "_variable_list", [var])
         for part in parts:
@@ -64,9 +65,10 @@ def _saveables(var_list: Any) -> list[_Saveable]:
                 raise ValueError(f"Saver only supports variables; got {part!r}")
             info = part._get_save_slice_info()
             spec = info.spec if info is not None else ""
-            if (name, spec) in seen:
+            if (name, spec) in seen or id(part) in saved_parts:
                 raise ValueError(f"The same saveable will be restored with two names: {name}")
             seen.add((name, spec))
+            saved_parts.add(id(part))
             out.append(_Saveable(name, part, spec))
     out.sort(key=lambda s: (s.name, s.spec))
     return out

@@ -1,4 +1,4 @@
-# Needs TensorFlow 2.21: run with the TF venv python (e.g. /work/venvs/tf/bin/python tests/golden/make_checkpoints.py); regenerates tests/golden/checkpoints/.
+# Needs TensorFlow 2.21: run with the TF venv python (e.g. "$(scripts/tf_venv)" tests/golden/make_checkpoints.py); regenerates tests/golden/checkpoints/.
 """Generate golden checkpoint fixtures with the REAL TensorFlow.
 
 stowflow itself never imports TensorFlow; this script is the only place that

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_kernels import decode_array, decode_attrs, decode_input
 
 from stowflow import errors
 from stowflow.graph import array_ops, builder, nn_ops
@@ -27,7 +28,6 @@ from stowflow.graph.core import Graph
 from stowflow.graph.kernels import nn_kernels  # noqa: F401 - registration
 from stowflow.graph.kernels.registry import KERNELS, SHAPE_FNS
 from stowflow.graph.session import Session
-from tests.graph.test_kernels import decode_array, decode_attrs, decode_input
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "kernels" / "nn_goldens.json"
 CASES: list[dict[str, Any]] = json.loads(GOLDEN.read_text())["cases"]

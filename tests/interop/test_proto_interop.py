@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from stowflow_testlib import DEV_PYTHON_ENV
 
 pytestmark = pytest.mark.interop
 
@@ -207,7 +208,7 @@ def interop_results() -> dict:
     python = _tf_python()
     if not python.exists():
         pytest.skip(f"TensorFlow venv not found at {python} (set STOWFLOW_TF_PYTHON)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**DEV_PYTHON_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run(
         [str(python), "-c", SCRIPT], capture_output=True, text=True, timeout=600, env=env
     )

@@ -1,8 +1,10 @@
 """Regenerate the golden ``*.expected`` files of every seed scenario.
 
-NEEDS THE REAL TENSORFLOW (2.21): each script is run with
-``/work/venvs/tf/bin/python tests/seeds/tf_runner.py`` (override the
-interpreter with ``--python`` or the TF_PYTHON environment variable).
+NEEDS THE REAL TENSORFLOW (2.21): each script is run as
+``<TF python> tests/seeds/tf_runner.py``, where the TF python is the one the
+test command uses (``scripts/tf_venv`` prints it, setting the venv up on first
+use). Override the interpreter with ``--python`` or the TF_PYTHON (or, as
+for the tests, STOWFLOW_TF_PYTHON) environment variable.
 stowflow is not involved at all.  Run:
 
     python tests/seeds/capture.py [--python PY] [--check] [SCENARIO ...]
@@ -57,7 +59,16 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "tf_runner.py")
-DEFAULT_PY = os.environ.get("TF_PYTHON", "/work/venvs/tf/bin/python")
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def default_python():
+    """TF_PYTHON or STOWFLOW_TF_PYTHON, else the test command's oracle (scripts/tf_venv)."""
+    for var in ("TF_PYTHON", "STOWFLOW_TF_PYTHON"):
+        if os.environ.get(var):
+            return os.environ[var]
+    tf_venv = os.path.join(REPO, "scripts", "tf_venv")
+    return subprocess.run([tf_venv], check=True, capture_output=True, text=True).stdout.strip()
 
 RECORD_START = [
     re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL|FATAL):[\w.]+:"),  # python logging BASIC_FORMAT
@@ -178,12 +189,13 @@ def scenarios(selected):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--python", default=DEFAULT_PY)
+    ap.add_argument("--python", default=None, help="TF interpreter (default: scripts/tf_venv)")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--show-dropped", action="store_true",
                     help="print the stderr records that were filtered out")
     ap.add_argument("scenario", nargs="*")
     args = ap.parse_args()
+    args.python = args.python or default_python()
 
     bad = 0
     for scen in scenarios(args.scenario):

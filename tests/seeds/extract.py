@@ -1,6 +1,6 @@
 """(Re)build the seed scenario scripts from the seed documents.
 
-    python tests/seeds/extract.py [SEEDS_DIR]     # default: /work/shared/seeds
+    python tests/seeds/extract.py [SEEDS_DIR]     # default: ../shared/seeds beside the repo
 
 Every scenario script is code copied verbatim from one seed document (by
 fenced-block index or by 1-based inclusive line range), joined with blank
@@ -14,6 +14,8 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The seed documents live in the project's shared directory, next to the repository.
+DEFAULT_SEEDS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "seeds")
 
 S000 = "000_749c3474264927c5.txt"
 S001 = "001_0cef9cd2a4eacb0d.txt"
@@ -163,4 +165,4 @@ def build(seeds_dir):
 
 
 if __name__ == "__main__":
-    build(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/seeds")
+    build(sys.argv[1] if len(sys.argv) > 1 else os.path.normpath(DEFAULT_SEEDS))

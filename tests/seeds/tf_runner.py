@@ -2,7 +2,7 @@
 
 Usage (needs the TensorFlow venv, NOT stowflow):
 
-    /work/venvs/tf/bin/python tests/seeds/tf_runner.py SCRIPT [ARGS...]
+    "$(scripts/tf_venv)" tests/seeds/tf_runner.py SCRIPT [ARGS...]
 
 What it does, in order:
 

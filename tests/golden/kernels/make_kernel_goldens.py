@@ -2,7 +2,7 @@
 
 NEEDS TENSORFLOW. Run with the TF venv from the repository root:
 
-    /work/venvs/tf/bin/python tests/golden/kernels/make_kernel_goldens.py
+    "$(scripts/tf_venv)" tests/golden/kernels/make_kernel_goldens.py
 
 Each case builds one op with ``tf.raw_ops.<Op>`` in a TF1 graph whose value inputs are
 placeholders of unknown shape (so only the kernel, never graph-time shape inference, judges

@@ -1,4 +1,4 @@
-# Needs TensorFlow 2.21; run with the TF venv python (e.g. /work/venvs/tf/bin/python tests/golden/savedmodels/make_savedmodels.py); regenerates tests/golden/savedmodels/.
+# Needs TensorFlow 2.21; run with the TF venv python (e.g. "$(scripts/tf_venv)" tests/golden/savedmodels/make_savedmodels.py); regenerates tests/golden/savedmodels/.
 """Generate golden SavedModel fixtures with the REAL TensorFlow.
 
 stowflow never imports TensorFlow; this script is the only place that does for
