@@ -18,6 +18,7 @@ from types import ModuleType
 EXTRAS: dict[str, str] = {
     "serve": "the model server",
     "convert": "model conversion",
+    "view": "the netron model viewer (stowflow view)",
     "bench": "the benchmarks",
     "test": "the test suite",
 }

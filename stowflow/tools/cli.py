@@ -8,6 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from stowflow import __version__
+from stowflow._extras import MissingExtraError
+from stowflow.convert import cli as convert_cli
+from stowflow.convert import view as convert_view
+from stowflow.debug import diff as debug_diff
 from stowflow.tools import freeze_graph, inspect_checkpoint, saved_model_cli
 
 
@@ -25,6 +30,17 @@ class Subcommand:
 def _tf1_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("script", help="the TF1 script; `import tensorflow` becomes stowflow")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    return parser
+
+
+def _run_serve(argv: list[str]) -> int:
+    # Imported on use: `stowflow --help` must not import grpc (stowflow.serving is its own layer).
+    server = importlib.import_module("stowflow.serving.server")
+    return int(server.main(argv))
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("flags", nargs=argparse.REMAINDER, help="tensorflow_model_server flags")
     return parser
 
 
@@ -61,11 +77,32 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         freeze_graph.add_arguments,
         freeze_graph.run,
     ),
+    "debug-diff": Subcommand(
+        "list the first tensors that differ between two debug dumps (tfdbg dumps)",
+        debug_diff.add_arguments,
+        debug_diff.run,
+    ),
+    "convert": Subcommand(
+        "convert checkpoints <-> safetensors / PyTorch .pt / NumPy .npz",
+        convert_cli.add_arguments,
+        convert_cli.run,
+    ),
+    "view": Subcommand(
+        "open a SavedModel, GraphDef or checkpoint in netron (needs stowflow[view])",
+        convert_view.add_arguments,
+        convert_view.run,
+    ),
     "tf1": Subcommand(
         "run a TF1 script with `import tensorflow` resolved to stowflow",
         _tf1_arguments,
         lambda args: _run_tf1([args.script, *args.args]),
         passthrough=_run_tf1,
+    ),
+    "serve": Subcommand(
+        "serve SavedModels over gRPC and REST (TF Serving's tensorflow_model_server)",
+        _serve_arguments,
+        lambda args: _run_serve(list(args.flags)),
+        passthrough=_run_serve,
     ),
 }
 
@@ -75,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stowflow", description="TensorFlow's model files, without TensorFlow."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in SUBCOMMANDS.items():
         command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
@@ -82,8 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parses ``argv`` and runs the chosen subcommand; returns its exit code."""
+    """Parses ``argv`` and runs the chosen subcommand; returns its exit code.
+
+    A subcommand that needs an optional dependency which is not installed prints one line
+    naming the ``pip install`` to run (no traceback) and returns 1.
+    """
     raw = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(raw)
+    except MissingExtraError as e:
+        print(f"stowflow: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(raw: list[str]) -> int:
     command = SUBCOMMANDS.get(raw[0]) if raw else None
     if command is not None and command.passthrough is not None:
         return command.passthrough(raw[1:])
