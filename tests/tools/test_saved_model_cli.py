@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from stowflow_testlib import DEV_PYTHON_ENV, ROOT
+from stowflow_testlib import DEV_PYTHON_ENV, ROOT, require_tf_python
 
 from stowflow.tools import saved_model_cli
 
@@ -154,11 +154,11 @@ NUMPY_EQUIVALENTS: dict[str, str] = {
     "tf2_other_exprs": "a=np.array([[1.0,2.0]],dtype=np.float32);n=np.array([3,4],dtype=np.int32)",
     "tf1_assets_exprs": "word=np.array([b'cherry',b'zzz',b'apple'])",
 }
-# Differences that are not the CLI's: strict xfails, so they fail loudly once fixed.
-KNOWN_DIFFS: dict[str, str] = {
-    "classify_input_examples": "Softmax kernel differs from TF's in the last float32 ulp",
-    "predict_raw_input_examples": "Softmax kernel differs from TF's in the last float32 ulp",
-}
+# Runs whose output goes through Softmax: TF's float32 numerics, printed, must match exactly
+# (stowflow.graph.kernels.eigen_math reproduces TF's Eigen kernels). test_run_matches_tf
+# compares them with the goldens like every run; test_softmax_runs_match_tf_run_here with TF
+# itself, run now on this machine.
+SOFTMAX_RUNS = ["classify_input_examples", "predict_raw_input_examples"]
 # The run TF refuses (np.ones) prints in stowflow what TF printed for its literal twin.
 REJECTED_BY_TF = {"simple_input_exprs_np_rejected": "simple_input_exprs"}
 
@@ -168,8 +168,6 @@ def test_run_matches_tf(
     run_results: dict[str, subprocess.CompletedProcess[bytes]], label: str, run: dict[str, Any]
 ) -> None:
     ours = run_results[label]
-    if label in KNOWN_DIFFS:
-        pytest.xfail(KNOWN_DIFFS[label])  # checked below by test_known_diffs_still_differ
     if label in REJECTED_BY_TF:
         assert "is not a valid python literal" in run["stderr"] and run["exit_code"] == 1
         twin = _manifest("run")["runs"][REJECTED_BY_TF[label]]
@@ -184,16 +182,23 @@ def test_run_matches_tf(
     _assert_same_outcome(ours, run, "run")
 
 
-@pytest.mark.parametrize("label", sorted(KNOWN_DIFFS))
-def test_known_diffs_still_differ(
-    run_results: dict[str, subprocess.CompletedProcess[bytes]], label: str
-) -> None:
-    """Fails once a known difference is fixed: then remove it from KNOWN_DIFFS."""
+@pytest.mark.parametrize("label", SOFTMAX_RUNS)
+def test_softmax_runs_match_tf_run_here(workdir: Path, label: str) -> None:
+    """TF's saved_model_cli, run now on this machine with TF's own kernels (oneDNN off, as
+    on CPUs without AVX512-VNNI/AMX), prints exactly what stowflow prints."""
+    tf_python = require_tf_python()
     run = _manifest("run")["runs"].get(label)
-    if run is None:
-        pytest.skip(f"no golden run {label}")
-    with pytest.raises(AssertionError):
-        _assert_same_outcome(run_results[label], run, "run")
+    assert run is not None, f"golden run {label} is missing from run_flags.json"
+    tf_cli = tf_python.parent / "saved_model_cli"
+    theirs = subprocess.run(
+        [str(tf_cli), *run["argv"]], cwd=str(workdir), capture_output=True, timeout=600,
+        env={**ENV, "TF_ENABLE_ONEDNN_OPTS": "0"},
+    )  # fmt: skip
+    assert theirs.returncode == 0, theirs.stderr.decode()[-2000:]
+    ours = _stowflow(run["argv"], workdir)
+    assert ours.returncode == 0, ours.stderr.decode()[-2000:]
+    assert re.search(rb"\d\.\d{7}", theirs.stdout), theirs.stdout  # float32 digits to compare
+    assert ours.stdout == theirs.stdout
 
 
 @pytest.mark.parametrize("label", sorted(NUMPY_EQUIVALENTS))
