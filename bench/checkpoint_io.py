@@ -177,11 +177,12 @@ def tf_worker(args: argparse.Namespace) -> None:
             res["one_ms"] = timed_ms(lambda: tf.train.load_checkpoint(prefix).get_tensor(one), 20)
         tensors.clear()
 
-    big = make_big(p)
-    res["big_fingerprint_src"] = fingerprint(big)
-    run_case("big", big, sorted(big)[len(big) // 2])
-    del big
-    gc.collect()
+    if not args.small_only:
+        big = make_big(p)
+        res["big_fingerprint_src"] = fingerprint(big)
+        run_case("big", big, sorted(big)[len(big) // 2])
+        del big
+        gc.collect()
     small = make_small(p)
     run_case("small", small, None)
     print("TFRESULT " + json.dumps(res))
@@ -414,6 +415,9 @@ def main() -> None:
     ap.add_argument("--dir", help="scratch directory (default: a new dir under $TMPDIR)")
     ap.add_argument("--skip-tf", action="store_true", help="do not run the TensorFlow anchor")
     ap.add_argument("--reps", type=int, default=3, help="repetitions per measurement (median)")
+    ap.add_argument(
+        "--small-only", action="store_true", help="only case (b), many small tensors (and d)"
+    )
     ap.add_argument("--tf-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -450,7 +454,7 @@ def main() -> None:
                 "--reps",
                 str(args.reps),
             ]
-            cmd += ["--quick"] * args.quick + ["--cold"] * cold
+            cmd += ["--quick"] * args.quick + ["--cold"] * cold + ["--small-only"] * args.small_only
             env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("TFRESULT ")), None)
@@ -465,27 +469,32 @@ def main() -> None:
                 flush=True,
             )
 
-        big = make_big(p)
-        if tf_res is not None:
-            assert tf_res["big_fingerprint_src"] == fingerprint(big), "TF worker data differs"
-            assert tf_res["big_fingerprint"] == fingerprint(big), "TF round trip differs"
-        one = sorted(big)[len(big) // 2]
-        print(
-            f"# (a) {len(big)} tensors, {sum(a.nbytes for a in big.values()):,} bytes", flush=True
-        )
-        run_inprocess("big", big, root, args.reps, cold, results, one)
-        del big
-        gc.collect()
-        for d in ("raw_big", "sf_big", "st_big"):
-            shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+        if not args.small_only:
+            big = make_big(p)
+            if tf_res is not None:
+                assert tf_res["big_fingerprint_src"] == fingerprint(big), "TF worker data differs"
+                assert tf_res["big_fingerprint"] == fingerprint(big), "TF round trip differs"
+            one = sorted(big)[len(big) // 2]
+            print(
+                f"# (a) {len(big)} tensors, {sum(a.nbytes for a in big.values()):,} bytes",
+                flush=True,
+            )
+            run_inprocess("big", big, root, args.reps, cold, results, one)
+            del big
+            gc.collect()
+            for d in ("raw_big", "sf_big", "st_big"):
+                shutil.rmtree(os.path.join(root, d), ignore_errors=True)
         small = make_small(p)
+        if tf_res is not None:
+            assert tf_res["small_fingerprint"] == fingerprint(small), "TF round trip differs"
         print(f"# (b) {len(small)} tensors of float32[{p['small_len']}]", flush=True)
         run_inprocess("small", small, root, args.reps, cold, results, None)
         del small
 
         if tf_res is not None:
             nb = p["big_n"] * p["big_len"] * 4 / 1e9
-            results.add(f"{big_case} save", "TensorFlow SaveV2", tf_res["big_save"], nb, "GB/s")
+            if not args.small_only:
+                results.add(f"{big_case} save", "TensorFlow SaveV2", tf_res["big_save"], nb, "GB/s")
             results.add(
                 f"{small_case} save",
                 "TensorFlow SaveV2",
@@ -494,13 +503,14 @@ def main() -> None:
                 "tensors/s",
             )
             for mode in ("cold", "warm") if cold else ("warm",):
-                results.add(
-                    f"{big_case} load ({mode})",
-                    "TensorFlow load_checkpoint+get_tensor",
-                    tf_res[f"big_load_{mode}"],
-                    nb,
-                    "GB/s",
-                )
+                if not args.small_only:
+                    results.add(
+                        f"{big_case} load ({mode})",
+                        "TensorFlow load_checkpoint+get_tensor",
+                        tf_res[f"big_load_{mode}"],
+                        nb,
+                        "GB/s",
+                    )
                 results.add(
                     f"{small_case} load ({mode})",
                     "TensorFlow load_checkpoint+get_tensor",
@@ -508,13 +518,14 @@ def main() -> None:
                     p["small_n"],
                     "tensors/s",
                 )
-            results.add(
-                "c: one tensor of (a), warm",
-                "TensorFlow load_checkpoint().get_tensor",
-                tf_res["one_ms"] / 1e3,
-                1,
-                "ms",
-            )
+            if not args.small_only:
+                results.add(
+                    "c: one tensor of (a), warm",
+                    "TensorFlow load_checkpoint().get_tensor",
+                    tf_res["one_ms"] / 1e3,
+                    1,
+                    "ms",
+                )
         order = list(dict.fromkeys(r["case"] for r in results.rows))
         results.rows.sort(key=lambda r: (r["case"][0], order.index(r["case"])))
 
@@ -566,7 +577,11 @@ def main() -> None:
         return a["seconds"] / s["seconds"] if a and s else None
 
     print("# targets (a):")
-    for kind in ["save"] + [f"load ({m})" for m in (("cold", "warm") if cold else ("warm",))]:
+    for kind in (
+        []
+        if args.small_only
+        else ["save"] + [f"load ({m})" for m in (("cold", "warm") if cold else ("warm",))]
+    ):
         case = f"{big_case} {kind}"
         raw = RAW_FOR["save" if kind == "save" else "load"]
         tfn = "TensorFlow SaveV2" if kind == "save" else "TensorFlow load_checkpoint+get_tensor"
@@ -582,6 +597,15 @@ def main() -> None:
             xr_s = f"{xr:.2f}" if xr is not None else "-"
             xt_s = f"{xt:.2f}" if xt is not None else "-"
             print(f"#   {kind:12s} {s:40s} {xr_s}x raw (>=0.9: {ok_r}), {xt_s}x TF (>=1.5: {ok_t})")
+    print("# targets (b), many small tensors:")
+    for kind in ["save"] + [f"load ({m})" for m in (("cold", "warm") if cold else ("warm",))]:
+        case = f"{small_case} {kind}"
+        tfn = "TensorFlow SaveV2" if kind == "save" else "TensorFlow load_checkpoint+get_tensor"
+        sname = "stowflow checkpoint.save" if kind == "save" else "stowflow checkpoint.load"
+        xt = ratio(case, sname, tfn)
+        verdict = "n/a" if xt is None else ("MET" if xt >= 1.0 else "MISSED")
+        xt_s = f"{xt:.2f}" if xt is not None else "-"
+        print(f"#   {kind:12s} {sname:40s} {xt_s}x TF (>=1.0: {verdict})")
     for s in ("stowflow Reader(prefix).get_tensor", "stowflow BundleReader.read(copy=False)"):
         r = results.get("c: one tensor of (a), warm", s)
         if r:

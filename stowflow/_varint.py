@@ -16,10 +16,14 @@ def encode_varint(value: int) -> bytes:
     Raises:
         ValueError: for a negative value (varints here are unsigned).
     """
-    if value < 0:
-        raise ValueError(f"cannot varint-encode a negative value: {value}")
     if value < 128:
+        if value < 0:
+            raise ValueError(f"cannot varint-encode a negative value: {value}")
         return _SMALL[value]
+    if value < 1 << 14:
+        return bytes((value & 0x7F | 0x80, value >> 7))
+    if value < 1 << 21:
+        return bytes((value & 0x7F | 0x80, (value >> 7) & 0x7F | 0x80, value >> 14))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -35,6 +39,10 @@ def decode_varint(buf: bytes | memoryview, pos: int, limit: int | None = None) -
         VarintError: if it is truncated (reaches ``limit``) or longer than 10 bytes.
     """
     end = len(buf) if limit is None else limit
+    if pos < end:
+        byte = buf[pos]
+        if byte < 0x80:  # the common one-byte case
+            return byte, pos + 1
     result = 0
     shift = 0
     while pos < end and shift < 70:

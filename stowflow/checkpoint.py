@@ -282,6 +282,8 @@ def object_graph(path: str) -> Any:
 
 def _assign_shards(sizes: list[int], shards: int) -> list[int]:
     """Greedy balance by bytes: each tensor, in order, to the lightest shard so far."""
+    if shards == 1:
+        return [0] * len(sizes)
     load_ = [0] * shards
     out = []
     for i, size in enumerate(sizes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import crc32c as _crc32c
+import numpy as np
 
 _MASK_DELTA = 0xA282EAD8  # tsl/lib/hash/crc32c.h kMaskDelta
 _U32 = 0xFFFFFFFF
@@ -33,3 +34,21 @@ def unmask(masked: int) -> int:
 def masked_crc32c(data: Any) -> int:
     """``mask(crc32c(data))``."""
     return mask(crc32c(data))
+
+
+def mask_many(crcs: Any) -> np.ndarray:
+    """:func:`mask` of each CRC in a sequence, in one vectorised pass (as int64)."""
+    c = np.asarray(crcs, dtype=np.uint32)
+    rotated = (c >> np.uint32(15)) | (c << np.uint32(17))
+    return (rotated + np.uint32(_MASK_DELTA)).astype(np.int64)  # uint32 wraps mod 2**32
+
+
+def crc32c_many(buffers: Any) -> list[int]:
+    """:func:`crc32c` of each buffer in an iterable (one C call each, no Python frame)."""
+    return list(map(_crc32c.crc32c, buffers))
+
+
+def unmask_many(masked: Any) -> list[int]:
+    """:func:`unmask` of each value in a sequence, in one vectorised pass."""
+    rot = np.asarray(masked, dtype=np.uint32) - np.uint32(_MASK_DELTA)
+    return ((rot >> np.uint32(17)) | (rot << np.uint32(15))).tolist()

@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 import mmap
 import os
-from typing import Any, NoReturn
+from operator import itemgetter
+from typing import Any, Final, NoReturn
 
 import numpy as np
 from google.protobuf.message import DecodeError
 
 from stowflow import _fs
-from stowflow.bundle import codec
+from stowflow.bundle import codec, entries
+from stowflow.bundle.crc import crc32c_many, unmask_many
 from stowflow.bundle.slices import SliceSpec, encode_slice_key
 from stowflow.bundle.table import TableReader
 from stowflow.bundle.writer import FORMAT_VERSION, HEADER_KEY, data_filename, index_filename
@@ -26,6 +28,7 @@ from stowflow.errors import DataLossError, InvalidArgumentError, NotFoundError
 from stowflow.proto import tensor_bundle_pb2
 
 _BIG_ENDIAN = 1  # BundleHeaderProto.Endianness.BIG
+_INT64_MAX = (1 << 63) - 1
 
 
 def _read_index(prefix: str) -> bytes:
@@ -46,20 +49,65 @@ _MAX_GAP = 1 << 16  # unrequested bytes read_many will read through rather than 
 _MAX_READ = 0x7FFFF000  # Linux caps one read() at this many bytes
 
 
-def _contiguous_groups(items: list[Any]) -> list[list[Any]]:
+class _Spec:
+    """The dtype and shape of a whole numeric tensor, and its payload size."""
+
+    __slots__ = ("dtype", "np_dtype", "shape", "nbytes")
+
+    def __init__(self, dtype: DType, np_dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        self.dtype = dtype
+        self.np_dtype = np_dtype
+        self.shape = shape
+        self.nbytes = math.prod(shape) * np_dtype.itemsize
+
+
+# One whole numeric tensor to read: (offset, name, size, stored masked crc, spec). A plain
+# tuple: building thousands of NamedTuples costs more than reading small tensors.
+_Item = tuple[int, str, int, int, _Spec]
+_OFFSET: Final = 0
+_NAME: Final = 1
+_SIZE: Final = 2
+_CRC: Final = 3
+_SPEC: Final = 4
+
+
+def _contiguous_groups(items: list[_Item]) -> list[list[_Item]]:
     """Splits offset-sorted entries into runs with small gaps and bounded total size."""
-    groups: list[list[Any]] = []
+    groups: list[list[_Item]] = []
+    first_off = last_end = 0
     for item in items:
-        off, entry = item[0], item[2]
-        if groups:
-            last = groups[-1]
-            first_off = last[0][0]
-            last_end = last[-1][0] + last[-1][2].size
-            if 0 <= off - last_end <= _MAX_GAP and off + entry.size - first_off <= BATCH_BYTES:
-                last.append(item)
-                continue
-        groups.append([item])
+        off = item[_OFFSET]
+        end = off + item[_SIZE]
+        if groups and 0 <= off - last_end <= _MAX_GAP and end - first_off <= BATCH_BYTES:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+            first_off = off
+        last_end = end
     return groups
+
+
+def _same_type_runs(group: list[_Item]) -> list[list[_Item]]:
+    """Splits a group into runs of back-to-back tensors of one dtype and shape."""
+    runs: list[list[_Item]] = []
+    spec = None
+    last_end = -1
+    for item in group:
+        if item[_SPEC] is spec and item[_OFFSET] == last_end:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+            spec = item[_SPEC]
+        last_end = item[_OFFSET] + item[_SIZE]
+    return runs
+
+
+def _split_rows(block: np.ndarray, spec: _Spec, count: int) -> list[np.ndarray]:
+    """``count`` arrays of ``spec`` laid out back to back in ``block`` (views of it)."""
+    stacked = block.view(spec.np_dtype).reshape((count, *spec.shape))
+    if spec.shape:
+        return list(stacked)
+    return [stacked[i, ...] for i in range(count)]  # list() would give NumPy scalars
 
 
 def _pread_into(fd: int, buf: np.ndarray, offset: int) -> None:
@@ -99,9 +147,7 @@ class BundleReader:
             self._index_error("the first entry is not the bundle header")
         self.header = self._parse(tensor_bundle_pb2.BundleHeaderProto, first[1], "header")
         self._check_version()
-        self._entries: dict[bytes, Any] = {}
-        for key, value in items:
-            self._entries[key] = value
+        self._entries: dict[bytes, bytes] = dict(items)
         self._names = sorted(
             k.decode("utf-8", "surrogateescape") for k in self._entries if not k.startswith(b"\0")
         )
@@ -254,49 +300,82 @@ class BundleReader:
         Whole numeric tensors that lie next to each other in a data file are read with one
         ``preadv`` into one buffer of at most ``BATCH_BYTES`` and returned as views of it
         (so a kept tensor keeps its batch's buffer alive). Every CRC is still checked.
-        Strings and partitioned tensors go through :meth:`read`.
+        Their index entries are decoded together (``entries.decode_many``); an entry in
+        any other form, strings and partitioned tensors go through :meth:`read`.
 
         Raises:
             NotFoundError / DataLossError: as :meth:`read`.
         """
+        keys = [name.encode("utf-8") for name in names]
+        raws = [self._entries.get(key, b"") for key in keys]
+        decoded = entries.decode_many(raws)
+        specs = [None if h is None else self._spec(*h) for h in decoded.heads]
+        # Entries whose shard or size is off take the slow path, which names the problem.
+        nbytes = np.array([-1 if s is None or s.nbytes > _INT64_MAX else s.nbytes for s in specs])
+        fast = decoded.ok & (self.header.endianness != _BIG_ENDIAN)
+        if specs:
+            fast &= (decoded.size == nbytes[decoded.head]) & (
+                decoded.shard < self.header.num_shards
+            )
         out: dict[str, np.ndarray] = {}
-        batchable: dict[int, list[tuple[int, str, Any, DType, list[int]]]] = {}
-        for name in names:
+        batchable: dict[int, list[_Item]] = {}
+        picked = np.flatnonzero(fast)
+        columns = zip(
+            picked.tolist(),
+            decoded.head[picked].tolist(),
+            decoded.shard[picked].tolist(),
+            decoded.offset[picked].tolist(),
+            decoded.size[picked].tolist(),
+            decoded.crc[picked].tolist(),
+            strict=True,
+        )
+        for i, head, shard, offset, size, crc in columns:
+            batchable.setdefault(shard, []).append((offset, names[i], size, crc, specs[head]))
+        for i in np.flatnonzero(~fast).tolist():
+            name = names[i]
             entry = self.entry(name)
             dtype = as_dtype(entry.dtype)
             if entry.slices or dtype.name == "string" or not dtype.is_numpy_compatible:
                 out[name] = self.read(name)
             else:
-                shape = self._shape_of(entry, name)
-                self._check_numeric_entry(entry, name, dtype, shape)
-                batchable.setdefault(entry.shard_id, []).append(
-                    (entry.offset, name, entry, dtype, shape)
-                )
+                shape = tuple(self._shape_of(entry, name))
+                spec = _Spec(dtype, np.dtype(dtype.as_numpy_dtype), shape)
+                item = (entry.offset, name, entry.size, entry.crc32c, spec)
+                self._check_numeric_entry(entry.shard_id, item)
+                batchable.setdefault(entry.shard_id, []).append(item)
+        big_endian = self.header.endianness == _BIG_ENDIAN
         for shard, items in batchable.items():
-            items.sort(key=lambda item: item[0])
+            items.sort(key=itemgetter(_OFFSET))
             for group in _contiguous_groups(items):
-                out.update(self._read_group(shard, group))
+                out.update(self._read_group(shard, group, big_endian))
         return {name: out[name] for name in names}
 
-    def _check_numeric_entry(self, entry: Any, name: str, dtype: DType, shape: list[int]) -> None:
+    def _spec(self, dtype_enum: int, shape: tuple[int, ...]) -> _Spec | None:
+        """The numeric type of a decoded entry head, or None (string, resource, unknown)."""
+        try:
+            dtype = as_dtype(dtype_enum)
+        except TypeError:
+            return None
+        if dtype.name == "string" or not dtype.is_numpy_compatible:
+            return None
+        return _Spec(dtype, np.dtype(dtype.as_numpy_dtype), shape)
+
+    def _check_numeric_entry(self, shard: int, item: _Item) -> None:
         """Bounds a whole numeric entry before any buffer is sized from it."""
-        expected = math.prod(shape) * np.dtype(dtype.as_numpy_dtype).itemsize
-        if not 0 <= entry.shard_id < self.header.num_shards:
+        name = item[_NAME]
+        expected = item[_SPEC].nbytes
+        if not 0 <= shard < self.header.num_shards:
+            self._index_error(f"tensor {name} names shard {shard} of {self.header.num_shards}")
+        if item[_OFFSET] < 0 or item[_SIZE] != expected:
             self._index_error(
-                f"tensor {name} names shard {entry.shard_id} of {self.header.num_shards}"
-            )
-        if entry.offset < 0 or entry.size != expected:
-            self._index_error(
-                f"tensor {name} has offset {entry.offset} and size {entry.size}; its dtype "
+                f"tensor {name} has offset {item[_OFFSET]} and size {item[_SIZE]}; its dtype "
                 f"and shape need {expected} bytes"
             )
 
-    def _read_group(
-        self, shard: int, group: list[tuple[int, str, Any, DType, list[int]]]
-    ) -> dict[str, Any]:
+    def _read_group(self, shard: int, group: list[_Item], big_endian: bool) -> dict[str, Any]:
         path = data_filename(self.prefix, shard, self.header.num_shards)
-        start = group[0][0]
-        end = max(item[0] + item[2].size for item in group)
+        start = group[0][_OFFSET]
+        end = max(item[_OFFSET] + item[_SIZE] for item in group)
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -304,7 +383,7 @@ class BundleReader:
                     raise DataLossError(
                         None,
                         None,
-                        f"Tensor {group[-1][1]} in {path}: entry ends at byte {end} "
+                        f"Tensor {group[-1][_NAME]} in {path}: entry ends at byte {end} "
                         f"but the file has {size} bytes (truncated or corrupt checkpoint)",
                     )
                 buf = np.empty(end - start, dtype=np.uint8)
@@ -313,17 +392,43 @@ class BundleReader:
             raise DataLossError(
                 None, None, f"Data file {path} of checkpoint {self.prefix} is missing"
             ) from None
+        if big_endian:
+            return self._decode_one_by_one(path, buf, start, group, big_endian)
+        result: dict[str, Any] = {}
+        for run in _same_type_runs(group):
+            first = run[0]
+            begin = first[_OFFSET] - start
+            spec = first[_SPEC]
+            block = buf[begin : begin + first[_SIZE] * len(run)]
+            arrays = _split_rows(block, spec, len(run))
+            actual = crc32c_many(block.reshape(len(run), first[_SIZE]))
+            stored = unmask_many([item[_CRC] for item in run])
+            if actual != stored:
+                bad = run[next(i for i, (a, b) in enumerate(zip(actual, stored)) if a != b)]
+                raise DataLossError(
+                    None,
+                    None,
+                    f"Checksum or size error reading tensor {bad[_NAME]} from {path}: "
+                    "checksum mismatch",
+                )
+            result.update(zip([item[_NAME] for item in run], arrays))
+        return result
+
+    def _decode_one_by_one(
+        self, path: str, buf: np.ndarray, start: int, group: list[_Item], big_endian: bool
+    ) -> dict[str, Any]:
         result = {}
-        big_endian = self.header.endianness == _BIG_ENDIAN
-        for off, name, entry, dtype, shape in group:
-            view = buf[off - start : off - start + entry.size]
+        for item in group:
+            view = buf[item[_OFFSET] - start : item[_OFFSET] - start + item[_SIZE]]
             try:
-                result[name] = codec.decode_numeric(
-                    view, dtype, shape, entry.crc32c, big_endian=big_endian
+                result[item[_NAME]] = codec.decode_numeric(
+                    view, item[_SPEC].dtype, item[_SPEC].shape, item[_CRC], big_endian=big_endian
                 )
             except codec.PayloadError as e:
                 raise DataLossError(
-                    None, None, f"Checksum or size error reading tensor {name} from {path}: {e}"
+                    None,
+                    None,
+                    f"Checksum or size error reading tensor {item[_NAME]} from {path}: {e}",
                 ) from None
         return result
 

@@ -9,12 +9,14 @@ See FORMATS.md §1.3.
 
 from __future__ import annotations
 
-import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
+import numpy as np
+
 from stowflow._varint import VarintError, decode_varint, encode_varint
+from stowflow.bundle import blocks
 from stowflow.bundle.crc import crc32c, mask, unmask
 from stowflow.errors import DataLossError, UnimplementedError
 
@@ -28,46 +30,77 @@ _NO_COMPRESSION = 0
 _SNAPPY = 1
 
 
+def shared_prefix_len(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of two byte strings."""
+    n = len(a) if len(a) < len(b) else len(b)
+    differ = int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")
+    return n - (differ.bit_length() + 7) // 8
+
+
+def shared_prefix_lens(keys: Sequence[bytes]) -> np.ndarray:
+    """``shared_prefix_len(keys[i], keys[i + 1])`` for each i, vectorised."""
+    n = len(keys)
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    width = int(lengths.max()) if n else 0
+    if n < 32 or n * width > 1 << 24:  # few keys, or a padded matrix too large
+        pairs = zip(keys, keys[1:])
+        return np.array([shared_prefix_len(a, b) for a, b in pairs], dtype=np.int64)
+    # NumPy's fixed-width bytes pad with NULs; clipping to the shorter length undoes that.
+    matrix = np.array(keys, dtype=f"S{width}").view(np.uint8).reshape(n, width)
+    differ = matrix[1:] != matrix[:-1]
+    first = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
+    return np.minimum(first, np.minimum(lengths[1:], lengths[:-1]))
+
+
 class _BlockBuilder:
     """Accumulates prefix-compressed entries of one block."""
 
     def __init__(self, restart_interval: int) -> None:
         self._interval = restart_interval
         self._parts: list[bytes] = []
-        self._size = 0
-        self._restarts = [0]
+        self.size = 0
+        self.restarts = [0]
         self._counter = 0
         self._last_key = b""
 
     def empty(self) -> bool:
         return not self._parts
 
-    def add(self, key: bytes, value: bytes) -> None:
-        shared = 0
-        if self._counter < self._interval:
-            shared = len(os.path.commonprefix([self._last_key, key]))
+    def add(self, key: bytes, value: bytes, shared: int = -1) -> None:
+        """Appends an entry; ``shared`` may give its common prefix with the previous key."""
+        if self._counter >= self._interval:
+            shared = 0
+            self.restarts.append(self.size)
+            self._counter = 1
         else:
-            self._restarts.append(self._size)
-            self._counter = 0
-        entry = b"".join(
-            (
-                encode_varint(shared),
-                encode_varint(len(key) - shared),
-                encode_varint(len(value)),
-                key[shared:],
-                value,
-            )
-        )
-        self._parts.append(entry)
-        self._size += len(entry)
+            if not self._counter:
+                shared = 0
+            elif shared < 0:
+                shared = shared_prefix_len(self._last_key, key)
+            self._counter += 1
+        non_shared = len(key) - shared
+        value_len = len(value)
+        if shared | non_shared | value_len < 0x80:
+            lengths = bytes((shared, non_shared, value_len))
+        else:
+            lengths = encode_varint(shared) + encode_varint(non_shared) + encode_varint(value_len)
+        self._parts += (lengths, key[shared:], value)
+        self.size += len(lengths) + non_shared + value_len
         self._last_key = key
-        self._counter += 1
+
+    def load(self, body: bytes, restarts: list[int], count: int, last_key: bytes) -> None:
+        """Takes over ``count`` entries laid out elsewhere (``blocks.next_block``)."""
+        self._parts = [body]
+        self.size = len(body)
+        self.restarts = restarts
+        self._counter = (count - 1) % self._interval + 1
+        self._last_key = last_key
 
     def size_estimate(self) -> int:
-        return self._size + 4 * len(self._restarts) + 4
+        return self.size + 4 * len(self.restarts) + 4
 
     def finish(self) -> bytes:
-        tail = struct.pack(f"<{len(self._restarts) + 1}I", *self._restarts, len(self._restarts))
+        tail = struct.pack(f"<{len(self.restarts) + 1}I", *self.restarts, len(self.restarts))
         return b"".join(self._parts) + tail
 
 
@@ -118,8 +151,47 @@ class TableBuilder:
         self._num_entries = 0
         self._pending_handle: bytes | None = None
 
-    def add(self, key: bytes, value: bytes) -> None:
-        """Appends one entry.
+    def add_all(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
+        """Appends many entries: the same bytes as :meth:`add` for each, laid out with NumPy
+        (``blocks.next_block``) when there are many and the current block is empty.
+
+        Raises:
+            ValueError: if the keys do not increase, or the lists differ in length.
+        """
+        if len(keys) != len(values):
+            raise ValueError(f"{len(keys)} keys but {len(values)} values")
+        previous = [self._last_key, *keys]
+        if len(keys) < 64 or not self._data.empty():
+            shared = shared_prefix_lens(previous).tolist()
+            for key, value, common in zip(keys, values, shared, strict=True):
+                self.add(key, value, common)
+            return
+        ordered = list(map(bytes.__lt__, previous, keys))
+        if not ordered[0] and self._num_entries == 0:
+            ordered[0] = True  # the first key of a table may be anything, even b""
+        if not all(ordered):
+            i = ordered.index(False)
+            raise ValueError(f"table keys must increase: {keys[i]!r} after {previous[i]!r}")
+        entries = blocks.Entries(keys, values, shared_prefix_lens(previous))
+        first = 0
+        while first < len(keys):
+            if self._pending_handle is not None:
+                separator = shortest_separator(self._last_key, keys[first])
+                self._index.add(separator, self._pending_handle)
+                self._pending_handle = None
+            block, full = blocks.next_block(entries, first, self._block_size, DATA_RESTART_INTERVAL)
+            first += block.count
+            self._last_key = keys[first - 1]
+            self._num_entries += block.count
+            if full:
+                count = len(block.restarts)
+                tail = struct.pack(f"<{count + 1}I", *block.restarts, count)
+                self._pending_handle = self._write_block(block.body + tail)
+            else:  # the last, open block: later entries continue it
+                self._data.load(block.body, block.restarts, block.count, self._last_key)
+
+    def add(self, key: bytes, value: bytes, shared: int = -1) -> None:
+        """Appends one entry (``shared``: its common prefix with the previous key, if known).
 
         Raises:
             ValueError: if ``key`` is not greater than the previous key.
@@ -134,8 +206,9 @@ class TableBuilder:
             self._pending_handle = None
         self._last_key = key
         self._num_entries += 1
-        self._data.add(key, value)
-        if self._data.size_estimate() >= self._block_size:
+        data = self._data
+        data.add(key, value, shared)
+        if data.size + 4 * len(data.restarts) + 4 >= self._block_size:  # size_estimate()
             self._flush()
 
     def finish(self) -> bytes:
@@ -218,7 +291,7 @@ class TableReader:
         return contents
 
     def _block_entries(self, offset: int, size: int, what: str) -> Iterator[tuple[bytes, bytes]]:
-        block = self._read_block(offset, size, what)
+        block = bytes(self._read_block(offset, size, what))  # slicing bytes beats memoryview
         if len(block) < 4:
             self._fail(f"{what} is too short")
         (num_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
@@ -229,15 +302,19 @@ class TableReader:
         key = b""
         try:
             while pos < limit:
-                shared, pos = decode_varint(block, pos, limit)
-                non_shared, pos = decode_varint(block, pos, limit)
-                value_len, pos = decode_varint(block, pos, limit)
+                shared, non_shared, value_len = block[pos : pos + 3].ljust(3, b"\xff")
+                if shared | non_shared | value_len < 0x80:  # three one-byte varints
+                    pos += 3
+                else:
+                    shared, pos = decode_varint(block, pos, limit)
+                    non_shared, pos = decode_varint(block, pos, limit)
+                    value_len, pos = decode_varint(block, pos, limit)
                 end = pos + non_shared + value_len
                 if shared > len(key) or end > limit:
                     self._fail(f"bad entry in {what} at offset {offset}")
-                key = key[:shared] + bytes(block[pos : pos + non_shared])
+                key = key[:shared] + block[pos : pos + non_shared]
                 pos += non_shared
-                yield key, bytes(block[pos:end])
+                yield key, block[pos:end]
                 pos = end
         except VarintError:
             self._fail(f"bad varint in {what} at offset {offset}")

@@ -16,13 +16,14 @@ import contextlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import compress
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from stowflow import _fs
-from stowflow.bundle import codec
-from stowflow.bundle.crc import crc32c, mask
+from stowflow.bundle import codec, entries
+from stowflow.bundle.crc import crc32c, crc32c_many, mask, mask_many
 from stowflow.bundle.slices import encode_slice_key
 from stowflow.bundle.table import TableBuilder
 from stowflow.dtypes import DType, as_dtype, from_numpy
@@ -31,6 +32,8 @@ from stowflow.proto import tensor_bundle_pb2
 
 HEADER_KEY = b""
 _ASYNC_CRC_BYTES = 1 << 20  # payloads this large are checksummed in a worker thread
+_SMALL_BYTES = 1 << 16  # whole numeric tensors below this size are batched
+_BATCH_BYTES = 1 << 22  # pending small payloads are written once they reach this size
 FORMAT_VERSION = 1  # tensor_bundle.h kTensorBundleVersion
 
 
@@ -57,6 +60,31 @@ def _as_array(value: Any, dtype: DType | None) -> tuple[np.ndarray, DType]:
     dtype = dtype.base_dtype
     target = np.dtype(dtype.as_numpy_dtype)
     return (array if array.dtype == target else array.astype(target)), dtype
+
+
+_FAST_ENUMS: dict[np.dtype, int] = {}  # NumPy dtype -> DataType enum, 0: not batchable
+
+
+def _fast_enum(np_dtype: np.dtype) -> int:
+    """The DataType enum for arrays of ``np_dtype`` whose raw bytes are the payload as they
+    are (numeric, not big-endian), else 0. Cached per NumPy dtype."""
+    found = _FAST_ENUMS.get(np_dtype)
+    if found is None:
+        found = 0
+        if np_dtype.kind not in "SUO" and np_dtype.byteorder != ">":
+            try:
+                tf_dtype = as_dtype(np_dtype)
+            except TypeError:
+                tf_dtype = None
+            if (
+                tf_dtype is not None
+                and tf_dtype.is_numpy_compatible
+                and tf_dtype.name != "string"
+                and np.dtype(tf_dtype.as_numpy_dtype) == np_dtype
+            ):
+                found = tf_dtype.as_datatype_enum
+        _FAST_ENUMS[np_dtype] = found
+    return found
 
 
 def _fill_shape(shape_proto: Any, shape: Sequence[int]) -> None:
@@ -89,7 +117,13 @@ class BundleWriter:
         self._temps = [_fs.temp_sibling(p) for p in self._final]
         self._files: list[BinaryIO] = [open(t, "wb") for t in self._temps]  # noqa: SIM115
         self._offsets = [0] * num_shards
+        # key -> serialized entry (bytes; b"" while its payload is pending) or, for
+        # partitioned tensors and large payloads, a BundleEntryProto.
         self._entries: dict[bytes, Any] = {}
+        self._pending: list[tuple[bytes, bytes, bytes, int]] = []  # key, payload, head, shard
+        self._pending_bytes = 0
+        self._protos = False  # whether some entry is a BundleEntryProto
+        self._heads: dict[tuple[int, tuple[int, ...]], bytes] = {}  # encode_head cache
         self._finished = False
         self._pool: ThreadPoolExecutor | None = None
         self._pending_crcs: list[tuple[Any, Future[int]]] = []
@@ -100,9 +134,48 @@ class BundleWriter:
         Raises:
             InvalidArgumentError: for a duplicate name or a bad shard index.
         """
-        key = self._check_new(name.encode("utf-8"), shard)
+        key = name.encode("utf-8")
+        if self._finished or not key or key in self._entries or not 0 <= shard < self._num_shards:
+            self._check_new(key, shard)  # raises the matching error
+        if dtype is None and type(value) is np.ndarray:
+            enum = _FAST_ENUMS.get(value.dtype) or _fast_enum(value.dtype)
+            if enum and value.nbytes < _SMALL_BYTES:
+                # Queued: _flush_small writes many of these with one write() and encodes
+                # their entries together. tobytes() snapshots the caller's array.
+                head = self._heads.get((enum, value.shape)) or self._head(enum, value.shape)
+                self._entries[key] = b""
+                self._pending.append((key, value.tobytes(), head, shard))
+                self._pending_bytes += value.nbytes
+                if self._pending_bytes >= _BATCH_BYTES:
+                    self._flush_small()
+                return
         array, tf_dtype = _as_array(value, None if dtype is None else as_dtype(dtype))
         self._entries[key] = self._write_payload(array, tf_dtype, shard)
+
+    def _head(self, enum: int, shape: tuple[int, ...]) -> bytes:
+        head = self._heads[(enum, shape)] = entries.encode_head(enum, shape)
+        return head
+
+    def _flush_small(self) -> None:
+        """Writes the queued small payloads (one ``write`` per shard) and their entries."""
+        if not self._pending:
+            return
+        keys, payloads, heads, shard_list = zip(*self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+        shards = np.array(shard_list, dtype=np.int64)
+        offsets = np.empty_like(sizes)
+        for shard, out in enumerate(self._files):
+            mine = shards == shard if self._num_shards > 1 else slice(None)
+            ends = self._offsets[shard] + np.cumsum(sizes[mine])
+            if len(ends):
+                offsets[mine] = ends - sizes[mine]
+                self._offsets[shard] = int(ends[-1])
+                out.write(b"".join(compress(payloads, mine) if self._num_shards > 1 else payloads))
+        masked = mask_many(crc32c_many(payloads))
+        tails = entries.encode_tails(shards, offsets, sizes, masked)
+        self._entries.update(zip(keys, map(bytes.__add__, heads, tails)))
 
     def add_slice(
         self,
@@ -133,7 +206,8 @@ class BundleWriter:
             full = tensor_bundle_pb2.BundleEntryProto(dtype=tf_dtype.as_datatype_enum)
             _fill_shape(full.shape, full_shape)
             self._entries[name.encode("utf-8")] = full
-        elif full.dtype != tf_dtype.as_datatype_enum or not full.slices:
+            self._protos = True
+        elif isinstance(full, bytes) or full.dtype != tf_dtype.as_datatype_enum or not full.slices:
             raise InvalidArgumentError(None, None, f"{name!r} was already added differently")
         extent_list = full.slices.add().extent
         for start, length in extents:
@@ -159,6 +233,8 @@ class BundleWriter:
         return key
 
     def _write_payload(self, array: np.ndarray, dtype: DType, shard: int) -> Any:
+        self._flush_small()  # keep the data file in the order tensors were added
+        self._protos = True
         entry = tensor_bundle_pb2.BundleEntryProto(dtype=dtype.as_datatype_enum)
         _fill_shape(entry.shape, array.shape)
         crc: int | None = None
@@ -202,13 +278,16 @@ class BundleWriter:
         """Writes the index and moves every file into place; returns the prefix."""
         if self._finished:
             return self._prefix
+        self._flush_small()
         self._collect_crcs()
         header = tensor_bundle_pb2.BundleHeaderProto(num_shards=self._num_shards)
         header.version.producer = FORMAT_VERSION
+        keys = sorted(self._entries)
+        values = list(map(self._entries.__getitem__, keys))
+        if self._protos:  # partitioned tensors and large payloads
+            values = [v if type(v) is bytes else v.SerializeToString() for v in values]
         table = TableBuilder()
-        table.add(HEADER_KEY, header.SerializeToString())
-        for key in sorted(self._entries):
-            table.add(key, self._entries[key].SerializeToString())
+        table.add_all([HEADER_KEY, *keys], [header.SerializeToString(), *values])
         blob = table.finish()
         for f in self._files:
             f.close()
@@ -223,6 +302,7 @@ class BundleWriter:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        self._pending.clear()
         for f in self._files:
             f.close()
         for tmp in self._temps:
