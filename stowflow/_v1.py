@@ -44,13 +44,16 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
 from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
 from stowflow.graph import extra_ops as _extra
+from stowflow.graph import gradients as _gradients
 from stowflow.graph import graph_util
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
 from stowflow.graph import nn_ops as _nn
 from stowflow.graph import parsing_ops as _parsing
 from stowflow.graph import partitioned as _partitioned
+from stowflow.graph import string_ops as _string_ops
 from stowflow.graph import variables as _vars
+from stowflow.graph import xent_ops as _xent
 from stowflow.graph.builder import constant, convert_to_tensor  # noqa: F401
 from stowflow.graph.core import (  # noqa: F401
     Graph,
@@ -63,7 +66,7 @@ from stowflow.graph.core import (  # noqa: F401
 )
 from stowflow.graph.importer import import_graph_def  # noqa: F401
 from stowflow.graph.session import InteractiveSession, Session, get_default_session  # noqa: F401
-from stowflow.graph.shape import TensorShape  # noqa: F401
+from stowflow.graph.shape import Dimension, TensorShape, dimension_value  # noqa: F401
 from stowflow.graph.sparse import SparseTensor, SparseTensorValue  # noqa: F401
 from stowflow.proto import feature_pb2 as _feature_pb2
 from stowflow.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
@@ -74,7 +77,9 @@ from stowflow.proto.node_def_pb2 import NodeDef  # noqa: F401
 from stowflow.proto.saver_pb2 import SaverDef  # noqa: F401
 from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
 from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
+from stowflow.training import meta_graph as _meta_graph
 from stowflow.training import moving_averages as _ema
+from stowflow.training import optimizer as _optimizer
 from stowflow.training import saver as _saver
 
 __version__ = "2.21.0"
@@ -153,6 +158,15 @@ sigmoid = _math.sigmoid
 tanh = _math.tanh
 cast = _math.cast
 to_float = _math.to_float
+to_double = _math.to_double
+to_int32 = _math.to_int32
+to_int64 = _math.to_int64
+to_bfloat16 = _math.to_bfloat16
+to_complex64 = _math.to_complex64
+to_complex128 = _math.to_complex128
+saturate_cast = _math.saturate_cast
+truncatemod = _math.truncatemod
+truncatediv = _math.truncatediv
 matmul = _math.matmul
 add_n = _math.add_n
 reduce_sum = _math.reduce_sum
@@ -198,6 +212,23 @@ ensure_shape = _extra.ensure_shape
 check_numerics = _extra.check_numerics
 round = _extra.round  # noqa: A001 - TF's name
 reverse_v2 = _extra.reverse
+
+# -- gradients (stowflow.graph.gradients) ------------------------------------------------------
+gradients = _gradients.gradients
+RegisterGradient = _gradients.register_gradient
+NotDifferentiable = no_gradient = _gradients.not_differentiable
+
+# -- string ops (stowflow.graph.string_ops) ---------------------------------------------------
+string_split = _string_ops.string_split
+substr = _string_ops.substr
+regex_replace = _string_ops.regex_replace
+as_string = _string_ops.as_string
+string_to_number = _string_ops.string_to_number
+string_to_hash_bucket_fast = _string_ops.to_hash_bucket_fast
+string_to_hash_bucket_strong = _string_ops.to_hash_bucket_strong
+string_to_hash_bucket = _string_ops.to_hash_bucket
+reduce_join = _string_ops.reduce_join
+string_join = _string_ops.join
 
 fixed_size_partitioner = _partitioned.fixed_size_partitioner
 
@@ -361,6 +392,8 @@ nn = _module(
     log_softmax=_math.log_softmax,
     bias_add=_math.bias_add,
     softplus=_extra.softplus,
+    softmax_cross_entropy_with_logits_v2=_xent.softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits=_xent.sparse_softmax_cross_entropy_with_logits,
     leaky_relu=_extra.leaky_relu,
     selu=_extra.selu,
     l2_loss=_extra.l2_loss,
@@ -442,21 +475,28 @@ math = _module(
     segment_sum=_extra.segment_sum,
 )
 linalg = _module("linalg", band_part=_extra.matrix_band_part, einsum=_extra.einsum)
+strings = _module("strings", **_string_ops.STRINGS)
 train = _module(
     "train",
     Saver=_saver.Saver,
-    import_meta_graph=_saver.import_meta_graph,
+    Optimizer=_optimizer.Optimizer,
+    GradientDescentOptimizer=_optimizer.GradientDescentOptimizer,
+    MomentumOptimizer=_optimizer.MomentumOptimizer,
+    AdamOptimizer=_optimizer.AdamOptimizer,
+    get_or_create_global_step=_optimizer.get_or_create_global_step,
+    get_global_step=_optimizer.get_global_step,
+    import_meta_graph=_meta_graph.import_meta_graph,
     export_meta_graph=_saver.export_meta_graph,
     latest_checkpoint=_ckpt.latest_checkpoint,
     get_checkpoint_state=_ckpt.get_checkpoint_state,
     update_checkpoint_state=_ckpt.update_checkpoint_state,
     checkpoint_exists=_ckpt.checkpoint_exists,
-    NewCheckpointReader=_ckpt.Reader,
-    load_checkpoint=_ckpt.Reader,
+    NewCheckpointReader=_ckpt.new_checkpoint_reader,
+    load_checkpoint=_ckpt.CheckpointReader,
     list_variables=_ckpt.list_variables,
-    load_variable=lambda ckpt_dir_or_file, name: _ckpt.Reader(ckpt_dir_or_file).get_tensor(
-        name[:-2] if name.endswith(":0") else name
-    ),
+    load_variable=lambda ckpt_dir_or_file, name: _ckpt.CheckpointReader(
+        ckpt_dir_or_file
+    ).get_tensor(name[:-2] if name.endswith(":0") else name),
     ExponentialMovingAverage=_ema.ExponentialMovingAverage,
     SaverDef=SaverDef,
 )
@@ -479,7 +519,38 @@ logging = _module(
     error=_logging.getLogger("tensorflow").error,
     debug=_logging.getLogger("tensorflow").debug,
 )
-io = _module("io", gfile=gfile, write_graph=None)
+
+
+def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:
+    """``tf.io.write_graph``: writes a Graph's GraphDef (text or binary) to ``logdir/name``.
+
+    Creates ``logdir`` if missing; returns the path written.
+    """
+    import os as _os
+
+    from google.protobuf import text_format as _text_format
+
+    from stowflow import _fs
+
+    graph_def = (
+        graph_or_graph_def.as_graph_def()
+        if isinstance(graph_or_graph_def, Graph)
+        else graph_or_graph_def
+    )
+    logdir = _os.fspath(logdir)
+    if not gfile.Exists(logdir):
+        gfile.MakeDirs(logdir)
+    path = _os.path.join(logdir, name)
+    if as_text:
+        data = _text_format.MessageToString(graph_def).encode()
+    else:
+        data = graph_def.SerializeToString(deterministic=True)
+    _fs.write_atomic(path, data)
+    return path
+
+
+io = _module("io", gfile=gfile, write_graph=write_graph)
+train.__dict__["write_graph"] = write_graph
 
 # -- tf.train.Example, Example parsing, tf.estimator.export -----------------------------------------
 FixedLenFeature = _parsing.FixedLenFeature

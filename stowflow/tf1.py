@@ -33,7 +33,14 @@ def _module(name: str, **members: Any) -> types.ModuleType:
 def _submodules(api: Any) -> dict[str, types.ModuleType]:
     from stowflow import debug, gfile
     from stowflow.graph import graph_util
+    from stowflow.serving import apis as serving_apis
     from stowflow.tools import inspect_checkpoint
+
+    serving = {  # tensorflow_serving.apis (TF Serving's client package) -> stowflow's
+        f"tensorflow_serving.apis.{name}": getattr(serving_apis, name)
+        for name in serving_apis.__all__
+        if name.endswith(("_pb2", "_pb2_grpc"))
+    }
 
     return {
         "tensorflow.compat": _module("tensorflow.compat", v1=api),
@@ -60,6 +67,9 @@ def _submodules(api: Any) -> dict[str, types.ModuleType]:
         "tensorflow.python.saved_model.signature_constants": api.saved_model.signature_constants,
         "tensorflow.python.saved_model.signature_def_utils": api.saved_model.signature_def_utils,
         "tensorflow.python.saved_model.utils": api.saved_model.utils,
+        "tensorflow_serving": _module("tensorflow_serving", apis=serving_apis),
+        "tensorflow_serving.apis": serving_apis,
+        **serving,
     }
 
 
@@ -82,12 +92,17 @@ def install(verbosity: str | None = None) -> types.ModuleType:
             ``STOWFLOW_VERBOSITY`` or ``warning``, TF 2.x's default).
     """
     from stowflow import _v1
+    from stowflow.graph import shape as shape_lib
+
+    shape_lib.use_v1_dimensions(True)  # TF1 behaviour: shapes hold Dimension objects
 
     api = _module("tensorflow", **{k: v for k, v in vars(_v1).items() if not k.startswith("__")})
     api.errors = _v1.errors  # type: ignore[attr-defined]
     api.graph_util = _v1.graph_util  # type: ignore[attr-defined]
     api.gfile = _v1.gfile  # type: ignore[attr-defined]
-    api.compat = _module("tensorflow.compat", v1=api)  # type: ignore[attr-defined]
+    api.compat = _module(  # type: ignore[attr-defined]
+        "tensorflow.compat", v1=api, dimension_value=_v1.dimension_value
+    )
     sys.modules["tensorflow"] = api
     sys.modules.update(_submodules(api))
     _configure_logging(verbosity or os.environ.get("STOWFLOW_VERBOSITY", "warning"))

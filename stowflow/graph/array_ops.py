@@ -79,9 +79,7 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
         "Reshape",
         {
             "tensor": tensor,
-            "shape": convert_to_tensor(shape, dtype=dtypes.int32)
-            if not isinstance(shape, Tensor)
-            else shape,
+            "shape": shape,
         },
         None,
         name or "Reshape",
@@ -157,14 +155,23 @@ def concat(values: list[Any], axis: Any, name: str = "concat") -> Tensor:
         return identity(values[0], name=name)
     return _one(
         "ConcatV2",
-        {"values": list(values), "axis": convert_to_tensor(axis, dtype=dtypes.int32)},
+        {"values": list(values), "axis": axis},
         None,
         name,
     )
 
 
 def stack(values: list[Any], axis: int = 0, name: str = "stack") -> Tensor:
-    """Packs tensors along a new axis (``tf.stack``)."""
+    """Packs tensors along a new axis (``tf.stack``).
+
+    As TF's, ``axis=0`` first tries converting the list as a whole (autopacking under
+    ``name``), so a refused first attempt leaves ``name`` used and the op is ``name_1``.
+    """
+    if axis == 0:
+        try:
+            return convert_to_tensor(list(values), name=name)
+        except (TypeError, ValueError):
+            pass
     return _one("Pack", {"values": list(values)}, {"axis": axis}, name)
 
 
@@ -195,10 +202,10 @@ def transpose(a: Any, perm: Any = None, name: str = "transpose") -> Tensor:
             rank_ = tensor.shape.ndims
             if rank_ is None:
                 raise ValueError("transpose without perm needs a known rank in stowflow")
-            perm = list(range(rank_ - 1, -1, -1))
+            perm = list(builtins.range(rank_ - 1, -1, -1))
         return _one(
             "Transpose",
-            {"x": tensor, "perm": convert_to_tensor(perm, dtype=dtypes.int32)},
+            {"x": tensor, "perm": np.asarray(perm, np.int32) if isinstance(perm, list) else perm},
             None,
             scope,
         )
@@ -208,7 +215,7 @@ def expand_dims(input: Any, axis: Any, name: str | None = None) -> Tensor:  # no
     """Inserts a dimension of size 1 at ``axis``."""
     return _one(
         "ExpandDims",
-        {"input": input, "dim": convert_to_tensor(axis, dtype=dtypes.int32)},
+        {"input": input, "dim": axis},
         None,
         name or "ExpandDims",
     )
@@ -245,7 +252,7 @@ def gather(
         {
             "params": params,
             "indices": indices,
-            "axis": convert_to_tensor(axis or 0, dtype=dtypes.int32),
+            "axis": 0 if axis is None else axis,
         },
         {"batch_dims": batch_dims},
         name or "GatherV2",
@@ -299,9 +306,17 @@ _RANGE_TYPES = [
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
-    """TF1 ``tf.where`` with x and y (``Select``)."""
+    """TF1 ``tf.where``: ``Select`` of x and y, or the coordinates of true values (``Where``).
+
+    Raises:
+        ValueError: if only one of x and y is given (TF's message).
+    """
+    if x is None and y is None:
+        with get_default_graph().name_scope(name or "Where") as scope:
+            cond = convert_to_tensor(condition, preferred_dtype=dtypes.bool, name="condition")
+            return _one("Where", {"input": cond}, None, scope)
     if x is None or y is None:
-        raise ValueError("stowflow's tf.where needs both x and y")
+        raise ValueError("x and y must both be non-None or both be None.")
     return _one("Select", {"condition": condition, "t": x, "e": y}, None, name or "Select")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from stowflow import dtypes
 from stowflow.dtypes import DType
 from stowflow.graph import attrs as attr_codec
-from stowflow.graph.shape import TensorShape, unknown_shape
+from stowflow.graph.shape import TensorShape, V1TensorShape, unknown_shape, v1_dimensions
 from stowflow.proto import graph_pb2, node_def_pb2
 
 GRAPH_DEF_VERSION = 2474  # TF 2.21's GraphDef producer version
@@ -93,6 +94,11 @@ def merge_device(outer: str, inner: str) -> str:
     return "/" + "/".join(fields[k] for k in order if k in fields)
 
 
+def _called_from_user(frame: Any) -> bool:
+    """True when ``frame`` is not stowflow's own code (which always sees int shapes)."""
+    return not str(frame.f_globals.get("__name__", "")).startswith("stowflow")
+
+
 class Tensor:
     """One output of an Operation (``tf.Tensor`` in graph mode)."""
 
@@ -138,11 +144,15 @@ class Tensor:
 
     @property
     def shape(self) -> TensorShape:
-        """The static shape (possibly partial)."""
+        """The static shape (possibly partial); TF1 Dimensions for user code under TF1."""
+        if v1_dimensions() and _called_from_user(sys._getframe(1)):
+            return V1TensorShape(self._shape)
         return self._shape
 
     def get_shape(self) -> TensorShape:
         """Same as :attr:`shape`."""
+        if v1_dimensions() and _called_from_user(sys._getframe(1)):
+            return V1TensorShape(self._shape)
         return self._shape
 
     def set_shape(self, shape: Any) -> None:
@@ -418,8 +428,7 @@ class Graph:
             ValueError: for a name with characters TF does not allow.
         """
         if name:
-            if not (_VALID_SCOPE_NAME if self._name_stack else _VALID_OP_NAME).match(name):
-                raise ValueError(f"'{name}' is not a valid scope name")
+            self._check_name(name)
             new_stack = name[:-1] if name.endswith("/") else self.unique_name(name)
         else:
             new_stack = ""
@@ -429,6 +438,35 @@ class Graph:
             yield f"{new_stack}/" if new_stack else ""
         finally:
             self._name_stack = old
+
+    def _check_name(self, name: str) -> None:
+        """TF's name_scope check of a node or scope name.
+
+        Raises:
+            ValueError: TF's message, for the root or a nested scope.
+        """
+        if self._name_stack:
+            if not _VALID_SCOPE_NAME.match(name):
+                raise ValueError(
+                    f"'{name}' is not a valid scope name. A scope name has to match the "
+                    f"following pattern: {_VALID_SCOPE_NAME.pattern}"
+                )
+        elif not _VALID_OP_NAME.match(name):
+            raise ValueError(
+                f"'{name}' is not a valid root scope name. A root scope name has to match the "
+                f"following pattern: {_VALID_OP_NAME.pattern}"
+            )
+
+    def _rollback(self, count: int) -> None:
+        """Removes the ops created after the first ``count`` (a failed import is atomic)."""
+        with self._lock:
+            for op in self._ops[count:]:
+                self._ops_by_name.pop(op.name, None)
+                for t in op._inputs:
+                    if op in t._consumers:
+                        t._consumers.remove(op)
+            del self._ops[count:]
+            self._mutations += 1
 
     # -- context stacks -------------------------------------------------------------------------
 
@@ -517,10 +555,11 @@ class Graph:
         with self._lock:
             if name_is_final:
                 unique = name
-                self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+                self._names_in_use.setdefault(name.lower(), 1)
             elif name.endswith("/"):
                 unique = name[:-1]
             else:
+                self._check_name(name)
                 unique = self.unique_name(name)
             controls = [
                 op for op in self._current_control_inputs() if op not in {t.op for t in inputs}

@@ -21,7 +21,7 @@ def _binary(op_type: str, default_name: str) -> Callable[..., Tensor]:
         graph = get_default_graph()
         with graph.name_scope(name or default_name) as scope:
             x_t = convert_to_tensor(x, name="x")
-            y_t = convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
+            y_t = y if _is_tensor(y) else convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
             return _op1(op_type, {"x": x_t, "y": y_t}, None, scope)
 
     op.__name__ = default_name
@@ -101,7 +101,7 @@ def _truediv(x: Any, y: Any, name: str) -> Tensor:
     graph = get_default_graph()
     with graph.name_scope(name) as scope:
         x_t = convert_to_tensor(x, name="x")
-        y_t = convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
+        y_t = y if _is_tensor(y) else convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
         base = x_t.dtype.base_dtype
         if base.is_integer:
             target = dtypes.float64 if base.size > 2 else dtypes.float32
@@ -113,6 +113,10 @@ def _truediv(x: Any, y: Any, name: str) -> Tensor:
 def div(x: Any, y: Any, name: str | None = None) -> Tensor:
     """TF1 ``tf.div``: C-style for ints (``Div`` op)."""
     return _op1("Div", {"x": x, "y": convert_to_tensor(y, dtype=_base(x))}, None, name or "div")
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
 def _base(x: Any) -> Any:
@@ -132,6 +136,77 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 def to_float(x: Any, name: str = "ToFloat") -> Tensor:
     """``tf.to_float`` (deprecated TF1 alias of cast to float32)."""
     return cast(x, dtypes.float32, name=name)
+
+
+def _to(dtype: Any, default_name: str) -> Callable[..., Tensor]:
+    def op(x: Any, name: str = default_name) -> Tensor:
+        return cast(x, dtype, name=name)
+
+    op.__name__ = "to_" + dtype.name
+    op.__doc__ = f"``tf.to_{dtype.name}`` (deprecated TF1 alias of cast to {dtype.name})."
+    return op
+
+
+to_double = _to(dtypes.float64, "ToDouble")
+to_int32 = _to(dtypes.int32, "ToInt32")
+to_int64 = _to(dtypes.int64, "ToInt64")
+to_bfloat16 = _to(dtypes.bfloat16, "ToBFloat16")
+to_complex64 = _to(dtypes.complex64, "ToComplex64")
+to_complex128 = _to(dtypes.complex128, "ToComplex128")
+
+_LIMITS = {
+    "int8": (-(2**7), 2**7 - 1),
+    "uint8": (0, 2**8 - 1),
+    "int16": (-(2**15), 2**15 - 1),
+    "uint16": (0, 2**16 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+    "float16": (-65504.0, 65504.0),
+    "bfloat16": (-3.3895313892515355e38, 3.3895313892515355e38),
+    "float32": (-3.4028234663852886e38, 3.4028234663852886e38),
+    "float64": (-1.7976931348623157e308, 1.7976931348623157e308),
+}
+
+
+def saturate_cast(value: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """``tf.saturate_cast``: clamps to ``dtype``'s range, then casts.
+
+    Raises:
+        TypeError: for a dtype without a numeric range.
+    """
+    target = dtypes.as_dtype(dtype).base_dtype
+    with get_default_graph().name_scope(name or "saturate_cast") as scope:
+        x = convert_to_tensor(value, name="value")
+        source = x.dtype.base_dtype
+        if source.name not in _LIMITS or target.name not in _LIMITS:
+            raise TypeError(f"saturate_cast does not support {source.name} -> {target.name}")
+        lo_in, hi_in = _LIMITS[source.name]
+        lo_out, hi_out = _LIMITS[target.name]
+        if lo_in < lo_out or hi_in > hi_out:
+            low = convert_to_tensor(max(lo_in, lo_out), dtype=source, name="min")
+            high = convert_to_tensor(_below(min(hi_in, hi_out), source), dtype=source, name="max")
+            x = _op1(
+                "ClipByValue", {"t": x, "clip_value_min": low, "clip_value_max": high}, None, None
+            )
+        return cast(x, target, name=scope)
+
+
+def _below(limit: float, dtype: Any) -> Any:
+    """The largest value of ``dtype`` not above ``limit`` (casting it must not overflow)."""
+    import numpy as np
+
+    if not dtype.is_floating:
+        return limit
+    value = np.array(limit, dtype=dtype.as_numpy_dtype)
+    while float(value) > limit:
+        value = np.nextafter(value, np.array(0, value.dtype))
+    return value
+
+
+truncatemod = _binary("TruncateMod", "TruncateMod")
+truncatediv = _binary("TruncateDiv", "TruncateDiv")
 
 
 def matmul(
@@ -210,7 +285,7 @@ def _reduction(op_type: str, default_name: str) -> Callable[..., Tensor]:
                 else:
                     axes = convert_to_tensor(list(range(rank)), dtype=dtypes.int32, name="Const")
             else:
-                axes = convert_to_tensor(axis, dtype=dtypes.int32, name="Const")
+                axes = axis
             return _op1(
                 op_type, {"input": x, "reduction_indices": axes}, {"keep_dims": keep}, scope
             )
@@ -240,7 +315,7 @@ def _arg_reduction(op_type: str, what: str) -> Callable[..., Tensor]:
             op_type,
             {
                 "input": input,
-                "dimension": convert_to_tensor(0 if chosen is None else chosen, dtype=dtypes.int32),
+                "dimension": 0 if chosen is None else chosen,
             },
             {"output_type": output_type},
             name or op_type,

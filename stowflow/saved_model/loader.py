@@ -15,7 +15,6 @@ from stowflow.errors import InvalidArgumentError
 from stowflow.proto import meta_graph_pb2, saved_model_pb2
 from stowflow.saved_model import constants
 from stowflow.training import meta_graph as meta_lib
-from stowflow.training.saver import Saver
 
 logger = logging.getLogger("tensorflow")
 
@@ -142,18 +141,24 @@ def load(
     _deprecation.warn(
         "load", "tensorflow.python.saved_model.loader_impl", "Use `tf.saved_model.load` instead."
     )
-    if saver_kwargs:
-        raise TypeError(f"stowflow's loader.load does not support {sorted(saver_kwargs)}")
-    return load_internal(sess, tags, export_dir, import_scope)
+    return load_internal(sess, tags, export_dir, import_scope, **saver_kwargs)
 
 
-def load_internal(sess: Any, tags: Any, export_dir: str, import_scope: str | None = None) -> Any:
-    """:func:`load` without the TF1 deprecation warning (for stowflow's own callers)."""
+def load_internal(
+    sess: Any, tags: Any, export_dir: str, import_scope: str | None = None, **saver_kwargs: Any
+) -> Any:
+    """:func:`load` without the TF1 deprecation warning (for stowflow's own callers).
+
+    ``saver_kwargs`` go to ``import_meta_graph`` (``clear_devices``, ``input_map`` ...).
+    """
     export_dir = os.fspath(export_dir)
     meta = find_meta_graph(parse_saved_model(export_dir), tags, export_dir)
     with sess.graph.as_default():
-        meta_lib.import_scoped_meta_graph(meta, import_scope=import_scope)
-        saver = Saver(saver_def=meta.saver_def) if meta.HasField("saver_def") else None
+        saver, _ = meta_lib.import_meta_graph_with_return_elements(
+            meta, import_scope=import_scope, **saver_kwargs
+        )
+        if not meta.HasField("saver_def"):
+            saver = None
         prefix = os.path.join(
             export_dir, constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME
         )

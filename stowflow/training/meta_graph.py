@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from google.protobuf import text_format
@@ -133,43 +134,180 @@ def read_meta_graph_file(filename: str) -> Any:
 
 
 def import_scoped_meta_graph(
-    meta: Any, clear_devices: bool = False, import_scope: str | None = None
+    meta: Any,
+    clear_devices: bool = False,
+    graph: Any = None,
+    import_scope: str | None = None,
+    input_map: dict[str, Any] | None = None,
+    unbound_inputs_col_name: str | None = "unbound_inputs",
+    restore_collections_predicate: Any = lambda key: True,
 ) -> dict[str, Variable]:
-    """Imports the graph and collections of ``meta`` into the default graph.
+    """Imports the graph and collections of ``meta`` into ``graph`` (default: the default graph).
 
     Returns:
-        Variables rebuilt from the ``variables`` collection, by name.
+        Variables rebuilt from the variable collections, by name without the import scope.
     """
+    variables, _ = import_scoped_meta_graph_with_return_elements(
+        meta,
+        clear_devices=clear_devices,
+        graph=graph,
+        import_scope=import_scope,
+        input_map=input_map,
+        unbound_inputs_col_name=unbound_inputs_col_name,
+        restore_collections_predicate=restore_collections_predicate,
+    )
+    return variables
+
+
+def import_scoped_meta_graph_with_return_elements(
+    meta: Any,
+    clear_devices: bool = False,
+    graph: Any = None,
+    import_scope: str | None = None,
+    input_map: dict[str, Any] | None = None,
+    unbound_inputs_col_name: str | None = "unbound_inputs",
+    restore_collections_predicate: Any = lambda key: True,
+    return_elements: list[str] | None = None,
+) -> tuple[dict[str, Variable], list[Any] | None]:
+    """TF's ``meta_graph.import_scoped_meta_graph_with_return_elements``.
+
+    Imports ``meta.graph_def`` under ``import_scope`` with ``input_map`` applied, then the
+    collections the predicate accepts (their names prefixed by the scope).
+
+    Returns:
+        (variables by unscoped name, the requested ``return_elements`` or None).
+
+    Raises:
+        ValueError: TF's messages for unbound inputs left unmapped and the importer's errors.
+    """
+    if isinstance(meta, str | os.PathLike):
+        meta = read_meta_graph_file(os.fspath(meta))
+    graph = graph or get_default_graph()
+    input_map = dict(input_map or {})
+    unbound = meta.collection_def.get(unbound_inputs_col_name) if unbound_inputs_col_name else None
+    if unbound is not None:
+        for name in unbound.node_list.value:
+            if name not in input_map:
+                raise ValueError(
+                    "Graph contains unbound inputs: %s. Must provide these inputs through "
+                    "input_map." % ",".join(unbound.node_list.value)
+                )
     graph_def = meta.graph_def
     if clear_devices:
         graph_def = type(graph_def)()
         graph_def.CopyFrom(meta.graph_def)
         for node in graph_def.node:
             node.device = ""
-    graph = get_default_graph()
-    import_graph_def(graph_def, name=import_scope or "")
-    prefix = f"{import_scope}/" if import_scope else ""
+    with graph.as_default():
+        scope = graph.unique_name(import_scope or "", mark_as_used=False) if import_scope else ""
+        returned = import_graph_def(
+            graph_def,
+            input_map=input_map,
+            return_elements=return_elements,
+            name=import_scope or scope,
+        )
+    prefix = f"{scope}/" if scope else ""
     variables: dict[str, Variable] = {}
     for key in sorted(meta.collection_def):
-        collection = meta.collection_def[key]
-        kind = collection.WhichOneof("kind")
-        if kind == "bytes_list" and key in _VARIABLE_COLLECTIONS:
-            for raw in collection.bytes_list.value:
-                var = _variable_from_bytes(raw, import_scope, variables)
-                graph.add_to_collection(key, var)
-        elif kind == "node_list":
-            for name in collection.node_list.value:
-                graph.add_to_collection(key, graph.as_graph_element(prefix + name))
-        elif kind == "bytes_list":
-            for raw in collection.bytes_list.value:
-                graph.add_to_collection(key, raw)
-        elif kind == "int64_list":
-            for v in collection.int64_list.value:
-                graph.add_to_collection(key, int(v))
-        elif kind == "float_list":
-            for v in collection.float_list.value:
-                graph.add_to_collection(key, float(v))
-    return variables
+        if key == unbound_inputs_col_name or not restore_collections_predicate(key):
+            continue
+        _import_collection(graph, key, meta.collection_def[key], scope, prefix, variables)
+    return variables, returned
+
+
+def _import_collection(
+    graph: Any, key: str, collection: Any, scope: str, prefix: str, variables: dict[str, Variable]
+) -> None:
+    kind = collection.WhichOneof("kind")
+    if kind == "bytes_list" and key in _VARIABLE_COLLECTIONS:
+        for raw in collection.bytes_list.value:
+            var = _variable_from_bytes(raw, scope or None, variables)
+            graph.add_to_collection(key, var)
+    elif kind == "node_list":
+        for name in collection.node_list.value:
+            graph.add_to_collection(key, graph.as_graph_element(prefix + name))
+    elif kind == "bytes_list":
+        for raw in collection.bytes_list.value:
+            graph.add_to_collection(key, raw)
+    elif kind == "int64_list":
+        for v in collection.int64_list.value:
+            graph.add_to_collection(key, int(v))
+    elif kind == "float_list":
+        for v in collection.float_list.value:
+            graph.add_to_collection(key, float(v))
+
+
+def scoped_saver_def(saver_def: Any, scope: str | None) -> Any:
+    """A copy of ``saver_def`` whose tensor and op names are under ``scope``."""
+    scoped = type(saver_def)()
+    scoped.CopyFrom(saver_def)
+    if scope:
+        for name in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
+            value = getattr(saver_def, name)
+            setattr(scoped, name, f"{scope.rstrip('/')}/{value}" if value else value)
+    return scoped
+
+
+def import_meta_graph_with_return_elements(
+    meta_graph_or_file: Any,
+    clear_devices: bool = False,
+    import_scope: str | None = None,
+    return_elements: list[str] | None = None,
+    **kwargs: Any,
+) -> tuple[Any, list[Any] | None]:
+    """``import_meta_graph`` that also returns the requested elements (TF's private helper).
+
+    ``kwargs`` are those of :func:`import_scoped_meta_graph_with_return_elements`
+    (``input_map``, ``unbound_inputs_col_name``, ``restore_collections_predicate``).
+
+    Raises:
+        TypeError: for an unknown keyword, as Python does for TF's function.
+    """
+    from stowflow.graph.variables import global_variables
+    from stowflow.training.saver import Saver
+
+    meta = (
+        meta_graph_or_file
+        if not isinstance(meta_graph_or_file, str | os.PathLike)
+        else read_meta_graph_file(os.fspath(meta_graph_or_file))
+    )
+    variables, returned = import_scoped_meta_graph_with_return_elements(
+        meta,
+        clear_devices=clear_devices,
+        import_scope=import_scope,
+        return_elements=return_elements,
+        **kwargs,
+    )
+    if meta.HasField("saver_def"):
+        scope = import_scope
+        if variables:
+            key, var = next(iter(variables.items()))
+            scope = var.name[: -len(key)] if var.name.endswith(key) else import_scope
+        return Saver(saver_def=scoped_saver_def(meta.saver_def, scope)), returned
+    if global_variables():
+        return Saver(), returned
+    logger.info("Saver not created because there are no variables in the graph to restore")
+    return None, returned
+
+
+def import_meta_graph(
+    meta_graph_or_file: Any,
+    clear_devices: bool = False,
+    import_scope: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``tf.train.import_meta_graph``: recreates a saved graph; returns its Saver (or None).
+
+    Honours ``input_map``, ``return_elements`` (imported, not returned, as in TF),
+    ``import_scope`` and ``clear_devices``.
+
+    Raises:
+        OSError: if the file cannot be read.
+        ValueError / TypeError: the importer's errors, in TF's words.
+    """
+    return import_meta_graph_with_return_elements(
+        meta_graph_or_file, clear_devices, import_scope, **kwargs
+    )[0]
 
 
 def _variable_from_bytes(

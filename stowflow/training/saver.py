@@ -446,36 +446,8 @@ def import_meta_graph(
     import_scope: str | None = None,
     **kwargs: Any,
 ) -> Saver | None:
-    """Recreates a graph saved in a ``.meta`` file; returns its Saver (or None).
-
-    Raises:
-        OSError: if the file cannot be read.
-    """
-    meta = (
-        meta_graph_or_file
-        if not isinstance(meta_graph_or_file, str | os.PathLike)
-        else meta_lib.read_meta_graph_file(os.fspath(meta_graph_or_file))
-    )
-    meta_lib.import_scoped_meta_graph(meta, clear_devices=clear_devices, import_scope=import_scope)
-    if meta.HasField("saver_def"):
-        saver_def = meta.saver_def
-        if import_scope:
-            saver_def = _scoped_saver_def(saver_def, import_scope)
-        return Saver(saver_def=saver_def)
-    if global_variables():
-        return Saver()
-    logger.info("Saver not created because there are no variables in the graph to restore")
-    return None
-
-
-def _scoped_saver_def(saver_def: Any, scope: str) -> Any:
-    scoped = saver_pb2.SaverDef()
-    scoped.CopyFrom(saver_def)
-    for field in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
-        setattr(scoped, field, f"{scope}/{getattr(saver_def, field)}")
-    return scoped
-
-
+    """``tf.train.import_meta_graph`` (one implementation: :mod:`stowflow.training.meta_graph`)."""
+    return meta_lib.import_meta_graph(meta_graph_or_file, clear_devices, import_scope, **kwargs)
 def export_meta_graph(
     filename: str | None = None,
     collection_list: Any = None,
