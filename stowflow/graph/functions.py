@@ -73,17 +73,10 @@ class FunctionNode:
 
     def output_index(self, arg_name: str, index: int) -> int:
         """Flat output position of ``<arg_name>:<index>``."""
-        position = 0
-        for arg in self.op_def.output_arg:
-            if arg.name == arg_name:
-                return position + index
-            if arg.number_attr:
-                position += self._attrs[arg.number_attr].i
-            elif arg.type_list_attr:
-                position += len(self._attrs[arg.type_list_attr].list.type)
-            else:
-                position += 1
-        raise ValueError(f"{self.type} has no output {arg_name!r} (node {self.name})")
+        try:
+            return op_defs.output_position(self.type, self._attrs, arg_name, index)
+        except ValueError as e:
+            raise ValueError(f"{e} (node {self.name})") from None
 
 
 def _library_function(library: Any, name: str) -> Any:

@@ -50,3 +50,25 @@ def known(op_type: str) -> bool:
 def all_op_types() -> list[str]:
     """Every known op type, sorted."""
     return sorted(_registry())
+
+
+def output_position(op_type: str, attrs: Any, arg_name: str, index: int) -> int:
+    """The flat output index of ``<node>:<arg_name>:<index>`` (FunctionDef tensor syntax).
+
+    ``attrs`` maps attr names to ``AttrValue`` protos (a NodeDef's ``attr``); list-typed
+    outputs take as many positions as their ``number_attr``/``type_list_attr`` say.
+
+    Raises:
+        ValueError: if the op has no output argument ``arg_name``.
+    """
+    position = 0
+    for arg in get(op_type).output_arg:
+        if arg.name == arg_name:
+            return position + index
+        if arg.number_attr:
+            position += attrs[arg.number_attr].i
+        elif arg.type_list_attr:
+            position += len(attrs[arg.type_list_attr].list.type)
+        else:
+            position += 1
+    raise ValueError(f"{op_type} has no output {arg_name!r}")

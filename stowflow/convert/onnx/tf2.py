@@ -24,17 +24,7 @@ _MAX_DEPTH = 32
 
 def _output_index(body: Any, arg_name: str, index: int) -> int:
     """The flat output position of ``<node>:<arg_name>:<index>`` (FunctionDef syntax)."""
-    offset = 0
-    for arg in op_defs.get(body.op).output_arg:
-        if arg.name == arg_name:
-            return offset + index
-        if arg.number_attr:
-            offset += body.attr[arg.number_attr].i
-        elif arg.type_list_attr:
-            offset += len(body.attr[arg.type_list_attr].list.type)
-        else:
-            offset += 1
-    raise ValueError(f"op {body.op} has no output {arg_name!r}")
+    return op_defs.output_position(body.op, body.attr, arg_name, index)
 
 
 def _inline_one(call: Any, function: Any) -> list[Any]:
