@@ -3,18 +3,24 @@
 ``load(export_dir).signatures["serving_default"](x=array)`` returns ``{"y": array}``,
 like TF2's ``loaded.signatures[...]`` but for TF1 SavedModels (ours or TensorFlow's).
 Called TF1-style, ``load(sess, tags, export_dir)`` behaves as ``loader.load``.
+
+A natively loaded model is untrusted code confined to its directory: its file-touching
+ops (checkpoint I/O, text-file tables) may only use files under ``export_dir`` plus the
+caller's ``allowed_paths`` (see :func:`sandbox_policy` and ``stowflow.graph.file_policy``);
+anything else is ``PermissionDeniedError``. The TF1-style call keeps TF's full access.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from stowflow import dtypes
 from stowflow.errors import UnimplementedError
-from stowflow.graph import coverage
+from stowflow.graph import coverage, file_policy
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
 from stowflow.saved_model import constants, loader, tag_constants
@@ -136,14 +142,41 @@ def _pick_tags(saved_model: Any, export_dir: str) -> list[str]:
     )
 
 
+def sandbox_policy(
+    export_dir: str | os.PathLike[str], allowed_paths: Iterable[str | os.PathLike[str]] = ()
+) -> file_policy.FilePolicy:
+    """The file policy for running the SavedModel at ``export_dir`` as untrusted code.
+
+    File-touching ops may use ``export_dir`` and everything below it, and ``allowed_paths``
+    (directories or files; symlinks resolved in both); ``RestoreV2`` may also read the
+    loader's own variables prefix (``variables/variables``) wherever it resolves. Install it
+    with ``file_policy.confine(session, policy)`` before the first run (the model server
+    gets it through :func:`load`).
+    """
+    export_dir = os.fspath(export_dir)
+    variables = os.path.join(
+        export_dir, constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME
+    )
+    return file_policy.FilePolicy(
+        roots=[export_dir, *allowed_paths], grants={"RestoreV2": [variables]}
+    )
+
+
 def load(
-    export_dir: Any, tags: Any = None, export_dir_tf1: str | None = None, **kwargs: Any
+    export_dir: Any,
+    tags: Any = None,
+    export_dir_tf1: str | None = None,
+    *,
+    allowed_paths: Iterable[str | os.PathLike[str]] | None = None,
+    **kwargs: Any,
 ) -> Any:
     """Loads a SavedModel (native form) or, given a Session first, does ``loader.load``.
 
     Args:
         export_dir: the SavedModel directory (or a Session, TF1-style).
         tags: the tag-set to load; None picks the only one, or ``serve``.
+        allowed_paths: native form only: files or directories outside ``export_dir`` the
+            model's ops may also read and write (default: none; see :func:`sandbox_policy`).
 
     Returns:
         A :class:`LoadedModel` (native) or the MetaGraphDef (TF1-style).
@@ -153,8 +186,13 @@ def load(
         ValueError: if ``tags`` is None and the choice is ambiguous.
         RuntimeError: if no MetaGraphDef has exactly ``tags``.
         UnimplementedError: for TF2 SavedModels whose functions stowflow cannot run yet.
+        PermissionDeniedError: when the model's restore or main_op touches a file outside
+            its directory and ``allowed_paths`` (later signature runs raise it the same way).
+        TypeError: for ``allowed_paths`` in the TF1-style call.
     """
     if isinstance(export_dir, Session):
+        if allowed_paths is not None:
+            raise TypeError("allowed_paths applies to load(export_dir), not load(sess, ...)")
         target = export_dir_tf1 if export_dir_tf1 is not None else kwargs.pop("export_dir")
         return loader.load(export_dir, tags, target, **kwargs)  # TF1 code: warns as TF does
     export_dir = os.fspath(export_dir)
@@ -163,5 +201,10 @@ def load(
     meta = loader.find_meta_graph(saved_model, chosen, export_dir)
     coverage.check_runnable(meta.graph_def, f"SavedModel {export_dir}", _needed_nodes(meta))
     session = Session(graph=Graph())
-    loader.load_internal(session, chosen, export_dir)
+    file_policy.confine(session, sandbox_policy(export_dir, allowed_paths or ()))
+    try:
+        loader.load_internal(session, chosen, export_dir)
+    except BaseException:
+        session.close()
+        raise
     return LoadedModel(export_dir, meta, session)

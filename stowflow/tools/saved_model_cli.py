@@ -17,7 +17,10 @@ Where stowflow deliberately differs:
   data unless ``--allow_pickle`` is given;
 * ``show --all`` on TF2 SavedModels lists the concrete functions from the SavedObjectGraph
   proto instead of loading the model; TensorSpecs and Python values print as TF prints them,
-  other TypeSpecs (ragged, sparse ...) only approximately.
+  other TypeSpecs (ragged, sparse ...) only approximately;
+* ``run`` confines the model's file-touching ops to ``--dir`` (plus ``--allow_path``):
+  anything else is ``PermissionDeniedError``; ``scan`` adds a section listing string
+  constants that look like paths outside the model (only when there are some).
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from typing import Any
 import numpy as np
 
 from stowflow import _fs, debug, dtypes, errors, tensors
-from stowflow.graph import coverage
+from stowflow.graph import coverage, file_policy
 from stowflow.graph import shape as shape_lib
 from stowflow.graph.core import Graph
 from stowflow.graph.session import Session
 from stowflow.proto import types_pb2
-from stowflow.saved_model import constants, loader
+from stowflow.saved_model import constants, loader, native
 from stowflow.tools import freeze_graph, input_parsing
 
 OP_DENYLIST = frozenset(["WriteFile", "ReadFile", "PrintV2"])
@@ -465,8 +468,12 @@ def run_saved_model(
     overwrite: bool,
     emit: Callable[[str], None] = print,
     wrap_session: Callable[[Session], Any] | None = None,
+    allowed_paths: Iterable[str] = (),
 ) -> None:
     """``run_saved_model_with_feed_dict``: loads the MetaGraph into a Session, runs, saves.
+
+    The model runs confined to its directory plus ``allowed_paths``
+    (``native.sandbox_policy``): an op touching any other file raises PermissionDeniedError.
 
     ``wrap_session`` (``--tf_debug``) wraps the loaded Session for the signature's run only
     (restoring the variables is not debugged), as TF wraps it in tfdbg's CLI session.
@@ -497,6 +504,7 @@ def run_saved_model(
         for key in keys:  # before running: a bad key must not leave half the files written
             _check_output_key(key)
     session = Session(graph=Graph())
+    file_policy.confine(session, native.sandbox_policy(saved_model_dir, allowed_paths))
     try:
         loader.load(session, tags, saved_model_dir)
         runner = wrap_session(session) if wrap_session is not None else session
@@ -565,8 +573,50 @@ def scan_meta_graph_def(meta: Any, denylist: set[str]) -> str:
     )
 
 
+def _string_constants(graph_def: Any) -> Iterator[tuple[str, str]]:
+    """(node label, text) of every string Const in the graph and its function library."""
+    nodes = [(n.name, n) for n in graph_def.node]
+    nodes += [
+        (f"{n.name}' of function '{f.signature.name}", n)
+        for f in graph_def.library.function
+        for n in f.node_def
+    ]
+    for label, node in nodes:
+        if node.op != "Const" or "value" not in node.attr:
+            continue
+        tensor = node.attr["value"].tensor
+        if tensor.dtype == types_pb2.DT_STRING:
+            for raw in tensor.string_val:
+                yield label, raw.decode("utf-8", "replace")
+
+
+def scan_outside_paths(meta: Any, saved_model_dir: str) -> str:
+    """stowflow's extra ``scan`` section: string constants naming files outside the model.
+
+    Empty when there are none, so clean models print exactly TF's output. The asset
+    tensors are left out: the loader feeds them (TF writes the export-time path there),
+    and ``stowflow run`` refuses any other use of a path outside the model.
+    """
+    assets = {a.tensor_info.name.split(":")[0] for a in loader.asset_file_defs(meta)}
+    found = sorted(
+        {
+            (text, label)
+            for label, text in _string_constants(meta.graph_def)
+            if label not in assets and file_policy.looks_outside(text, [saved_model_dir])
+        }
+    )
+    if not found:
+        return ""
+    lines = [f"  {text!r} in node '{label}'\n" for text, label in found]
+    return (
+        f"MetaGraph with tag set {_tags_repr(meta)} contains string constants that look like "
+        "paths outside the SavedModel (stowflow run refuses to touch them):\n" + "".join(lines)
+    )
+
+
 def scan(args: argparse.Namespace) -> str:
-    """The text ``saved_model_cli scan`` prints for these flags."""
+    """The text ``saved_model_cli scan`` prints for these flags, plus stowflow's section on
+    constants naming files outside the model (:func:`scan_outside_paths`)."""
     # TF's literal set, rebuilt in the same order so it prints the same under a fixed seed.
     denylist = (
         _denylist_set(args.op_denylist)
@@ -574,9 +624,12 @@ def scan(args: argparse.Namespace) -> str:
         else set(["WriteFile", "ReadFile", "PrintV2"])
     )
     if args.tag_set:
-        return scan_meta_graph_def(_meta_graph(args.dir, args.tag_set), denylist)
-    saved_model = read_saved_model(args.dir)
-    return "".join(scan_meta_graph_def(m, denylist) for m in saved_model.meta_graphs)
+        metas = [_meta_graph(args.dir, args.tag_set)]
+    else:
+        metas = list(read_saved_model(args.dir).meta_graphs)
+    return "".join(
+        scan_meta_graph_def(m, denylist) + scan_outside_paths(m, args.dir) for m in metas
+    )
 
 
 # ------------------------------------------------------------------------------ the commands
@@ -677,6 +730,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
         metavar="DIR",
         help="write every intermediate tensor of the run to DIR (.npy + index.json)",
     )
+    parser.add_argument(
+        "--allow_path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also let the model's ops read and write PATH (a file or directory; repeatable); "
+        "by default they may only touch files inside --dir",
+    )
     for name in ("init_tpu", "use_tfrt"):
         _flag(parser, name, "accepted for compatibility with TF; ignored")
     parser.add_argument("--worker", default=None, help="accepted for compatibility; ignored")
@@ -747,6 +808,7 @@ def run_run(args: argparse.Namespace) -> int:
             args.overwrite,
             emit=lambda text: print(text, flush=True),
             wrap_session=_debug_wrapper(args),
+            allowed_paths=args.allow_path,
         )
 
     previous = shape_lib._v2_strings[0]

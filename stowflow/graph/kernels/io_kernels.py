@@ -1,4 +1,8 @@
-"""Checkpoint I/O kernels: SaveV2, RestoreV2, MergeV2Checkpoints (tensor bundle format)."""
+"""Checkpoint I/O kernels: SaveV2, RestoreV2, MergeV2Checkpoints (tensor bundle format).
+
+They touch the file system, so they are stateful kernels: each asks its Session's file
+policy (``stowflow.graph.file_policy``) before opening, writing or deleting anything.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,26 @@ import numpy as np
 from stowflow.bundle import BundleReader, BundleWriter, merge_bundles
 from stowflow.bundle.slices import parse_shape_and_slice
 from stowflow.errors import InvalidArgumentError, NotFoundError
-from stowflow.graph.kernels.registry import register_kernel
+from stowflow.graph.kernels.state import SessionState, stateful
+
+
+def _attr(op: Any, name: str, default: Any) -> Any:
+    try:
+        return op.get_attr(name)
+    except (KeyError, ValueError):
+        return default
 
 
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-@register_kernel("SaveV2")
-def _save_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
-    prefix, names, specs, tensors = inputs
+@stateful("SaveV2")
+def _save_v2(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    prefix, names, specs = (state.deref(v) for v in inputs[:3])
+    tensors = [state.deref(v) for v in inputs[3:]]
     prefix = _text(np.asarray(prefix).item())
+    state.file_policy.check_bundle(op, prefix)
     names = [_text(n) for n in np.asarray(names).reshape(-1)]
     specs = [_text(s) for s in np.asarray(specs).reshape(-1)]
     if not (len(names) == len(specs) == len(tensors)):
@@ -29,7 +42,7 @@ def _save_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
             None,
             f"SaveV2 got {len(names)} names, {len(specs)} slice specs and {len(tensors)} tensors",
         )
-    dtypes_ = attrs.get("dtypes") or [None] * len(tensors)
+    dtypes_ = op.get_attr("dtypes") or [None] * len(tensors)
     with BundleWriter(prefix) as writer:
         for name, spec_text, value, dtype in zip(names, specs, tensors, dtypes_, strict=True):
             spec = parse_shape_and_slice(spec_text)
@@ -40,13 +53,14 @@ def _save_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     return []
 
 
-@register_kernel("RestoreV2")
-def _restore_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
-    prefix, names, specs = inputs
+@stateful("RestoreV2")
+def _restore_v2(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    prefix, names, specs = (state.deref(v) for v in inputs)
     prefix = _text(np.asarray(prefix).item())
+    state.file_policy.check_bundle(op, prefix)
     names = [_text(n) for n in np.asarray(names).reshape(-1)]
     specs = [_text(s) for s in np.asarray(specs).reshape(-1)]
-    wanted = attrs["dtypes"]
+    wanted = op.get_attr("dtypes")
     if not os.path.exists(prefix + ".index"):
         raise NotFoundError(
             None,
@@ -70,14 +84,16 @@ def _restore_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     return out
 
 
-@register_kernel("MergeV2Checkpoints")
-def _merge_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
-    prefixes = [_text(p) for p in np.asarray(inputs[0]).reshape(-1)]
-    destination = _text(np.asarray(inputs[1]).item())
+@stateful("MergeV2Checkpoints")
+def _merge_v2(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    prefixes = [_text(p) for p in np.asarray(state.deref(inputs[0])).reshape(-1)]
+    destination = _text(np.asarray(state.deref(inputs[1])).item())
+    for prefix in [*prefixes, destination]:  # reads, renames and deletes all of these
+        state.file_policy.check_bundle(op, prefix)
     merge_bundles(
         prefixes,
         destination,
-        delete_old_dirs=attrs.get("delete_old_dirs", True),
-        allow_missing_files=attrs.get("allow_missing_files", False),
+        delete_old_dirs=_attr(op, "delete_old_dirs", True),
+        allow_missing_files=_attr(op, "allow_missing_files", False),
     )
     return []

@@ -6,7 +6,8 @@ A table lives in the Session (like a variable); its handle is a ResourceHandle k
 the op's ``shared_name`` (or node name). ``HashTableV2`` must be initialised before use
 (``InitializeTableV2``, ``InitializeTableFromTextFileV2`` or ``LookupTableImportV2``);
 the mutable tables start empty. Text-file initialisation follows TF's rules:
-``key_index``/``value_index`` -2 means the whole line, -1 the line number.
+``key_index``/``value_index`` -2 means the whole line, -1 the line number; the file is
+opened only if the Session's file policy allows it (``stowflow.graph.file_policy``).
 
 Exported keys come out in insertion order (TF's come in hash-map order: callers must not
 rely on either). A dense table exports only its live entries, where TF exports its raw
@@ -246,6 +247,7 @@ def _init_from_text(state: SessionState, op: Any, inputs: list[Any]) -> list[Any
     delimiter = op.get_attr("delimiter") or b"\t"
     key_index, value_index = op.get_attr("key_index"), op.get_attr("value_index")
     vocab_size, offset = op.get_attr("vocab_size"), op.get_attr("offset")
+    state.file_policy.check(op, path)
     try:
         with open(path, "rb") as f:
             lines = f.read().splitlines()

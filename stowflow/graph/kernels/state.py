@@ -14,6 +14,7 @@ import numpy as np
 
 from stowflow import dtypes
 from stowflow.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from stowflow.graph.file_policy import UNRESTRICTED, FilePolicy
 from stowflow.graph.kernels.registry import _register
 
 StatefulKernel = Callable[["SessionState", Any, list[Any]], list[Any]]
@@ -41,11 +42,13 @@ class ResourceHandle:
 
 
 class SessionState:
-    """Variable storage and per-op state owned by one Session."""
+    """Variable storage, per-op state and the file-access policy owned by one Session."""
 
     def __init__(self) -> None:
         self.variables: dict[str, np.ndarray] = {}
         self.per_op: dict[str, Any] = {}
+        #: What file-touching kernels may open (see ``stowflow.graph.file_policy``).
+        self.file_policy: FilePolicy = UNRESTRICTED
 
     def deref(self, value: Any, tensor: Any = None) -> Any:
         """The array behind a VarRef (raising TF's uninitialized error), else ``value``."""

@@ -477,7 +477,10 @@ def _split_stderr(text):
 
 
 def _cli_env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", COLUMNS="80")
+    # oneDNN off: TF's Eigen kernels, whose float32 results stowflow reproduces bit for bit
+    # (with oneDNN, Softmax differs from Eigen's in the last digit).
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", COLUMNS="80",
+                TF_ENABLE_ONEDNN_OPTS="0")
 
 
 def _cli_cmd():
