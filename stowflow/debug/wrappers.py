@@ -159,7 +159,7 @@ class BaseDebugWrapperSession:
         return self._sess.run(fetches, feed_dict, options, run_metadata)
 
     def as_default(self) -> Any:
-        """The wrapped session's ``as_default`` (``eval()`` is not debugged)."""
+        """The wrapped session's ``as_default`` (``Tensor.eval()`` is not debugged)."""
         return self._sess.as_default()
 
     def close(self) -> None:
