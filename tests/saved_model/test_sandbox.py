@@ -123,7 +123,7 @@ def _denied(path: str | Path, op: str = "InitializeTableFromTextFileV2") -> str:
 # -------------------------------------------------------------------------- saved_model.load
 
 
-@pytest.mark.parametrize("outside", ["/etc/hostname", "secret"])
+@pytest.mark.parametrize("outside", ["/etc/hostname", "secret"])  # not-a-machine-path: test data
 def test_main_op_reading_outside_file_is_refused(
     tmp_path: Path, secret: Path, outside: str
 ) -> None:
@@ -280,12 +280,12 @@ def test_bundle_prefix_equal_to_a_root_is_refused(tmp_path: Path) -> None:
 
 
 def test_policy_unit() -> None:
-    policy = file_policy.FilePolicy(roots=["/srv/model"])
-    assert policy.allows("ReadFile", "/srv/model/assets/a.txt")
-    assert not policy.allows("ReadFile", "/srv/model2/a.txt")
-    assert not policy.allows("ReadFile", "/srv/model/../x")
+    policy = file_policy.FilePolicy(roots=["/srv/model"])  # not-a-machine-path: test data
+    assert policy.allows("ReadFile", "/srv/model/assets/a.txt")  # not-a-machine-path: test data
+    assert not policy.allows("ReadFile", "/srv/model2/a.txt")  # not-a-machine-path: test data
+    assert not policy.allows("ReadFile", "/srv/model/../x")  # not-a-machine-path: test data
     assert not policy.allows("ReadFile", "bad\0path")
-    assert file_policy.UNRESTRICTED.allows("ReadFile", "/etc/shadow")
+    assert file_policy.UNRESTRICTED.allows("ReadFile", "/etc/shadow")  # not-a-machine-path: test data
 
 
 # ---------------------------------------------------------------------------------- the CLI
@@ -347,14 +347,14 @@ def test_stowflow_run_refuses_save_outside(tmp_path: Path) -> None:
 
 
 def test_scan_reports_outside_paths(tmp_path: Path, secret: Path, vocab_model: Path) -> None:
-    _export(tmp_path / "m", vocab="/etc/hostname", save_to="../loot/ckpt")
+    _export(tmp_path / "m", vocab="/etc/hostname", save_to="../loot/ckpt")  # not-a-machine-path: test data
     done = _cli("scan", "--dir", str(tmp_path / "m"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1:] == [
         "MetaGraph with tag set ['serve'] contains string constants that look like paths "
         "outside the SavedModel (stowflow run refuses to touch them):",
         "  '../loot/ckpt' in node 'Const'",
-        "  '/etc/hostname' in node 'vocab_path'",
+        "  '/etc/hostname' in node 'vocab_path'",  # not-a-machine-path: test data
     ]
     assert done.stdout.startswith("MetaGraph with tag set ['serve'] does not contain the default")
     clean = _cli("scan", "--dir", str(vocab_model), cwd=tmp_path)  # asset paths are fed

@@ -117,7 +117,7 @@ def _binary_kernel(op_type: str) -> Kernel:
 
 
 def _softplus(x: Array, attrs: Attrs) -> Array:
-    threshold = np.log(np.finfo(x.dtype).eps) + 2  # negative
+    threshold = np.log(ml_dtypes.finfo(x.dtype).eps) + 2  # negative (ml_dtypes.finfo knows bfloat16)
     e = np.exp(x)
     mid = np.log(e + np.ones((), x.dtype))
     return np.where(x > -threshold, x, np.where(x < threshold, e, mid))

@@ -31,6 +31,7 @@ import re
 import string
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from stowflow.errors import UnimplementedError
@@ -59,7 +60,7 @@ def lowest(dtype: np.dtype) -> Any:
     """The lowest finite value of ``dtype`` (C++ ``numeric_limits::lowest``)."""
     if dtype.kind in "iu":
         return np.iinfo(dtype).min
-    return -np.finfo(dtype).max
+    return -ml_dtypes.finfo(dtype).max  # ml_dtypes.finfo knows bfloat16 too
 
 
 # --------------------------------------------------------------------------- scatter-reduce
