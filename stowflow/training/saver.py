@@ -293,12 +293,14 @@ class Saver:
         self._last_checkpoints = [c for c in self._last_checkpoints if c[0] != path]
         self._last_checkpoints.append((path, time.time()))
         evicted = []
-        while len(self._last_checkpoints) > self._max_to_keep:
+        # One save evicts at most one checkpoint, as TF's _RecordLastCheckpoint (an `if`):
+        # after recover_last_checkpoints the list may stay longer than max_to_keep.
+        if len(self._last_checkpoints) > self._max_to_keep:
             old, stamp = self._last_checkpoints.pop(0)
             if stamp > self._next_keep_time:
                 self._next_keep_time += self._keep_every * 3600
-                continue
-            evicted.append(old)
+            else:
+                evicted.append(old)
         return evicted
 
     @staticmethod

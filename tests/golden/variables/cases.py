@@ -73,7 +73,22 @@ def _reader_on_directory(tf: Any, directory: str) -> str:
     return "no error"
 
 
+def _recover_then_save(tf: Any, directory: str) -> str:
+    tf.Variable(1.0, name="v")
+    writer = tf.train.Saver(max_to_keep=None)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        paths = [writer.save(sess, os.path.join(directory, "m"), global_step=i) for i in range(5)]
+        saver = tf.train.Saver(max_to_keep=2)
+        saver.recover_last_checkpoints(paths)
+        saver.save(sess, os.path.join(directory, "m"), global_step=5)
+    left = sorted(f for f in os.listdir(directory) if f.endswith(".index"))
+    tracked = [os.path.basename(p) for p in saver.last_checkpoints]
+    return f"files {left} tracked {tracked}"
+
+
 CASES: dict[str, Callable[[Any, str], str]] = {
+    "recover_then_save_deletes_one": _recover_then_save,
     "share_other_shape": lambda tf, d: _shared(tf, d, shape=[3], dtype=tf.float32),
     "share_other_dtype": lambda tf, d: _shared(tf, d, shape=[2], dtype=tf.int32),
     "share_same": lambda tf, d: _shared(tf, d, shape=[2], dtype=tf.float32),
