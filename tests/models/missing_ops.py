@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,42 +41,13 @@ def _node_name(ref: str) -> str:
     return ref.lstrip("^").split(":")[0]
 
 
-def _called_functions(node: Any) -> Iterable[str]:
-    for value in node.attr.values():
-        kind = value.WhichOneof("value")
-        if kind == "func":
-            yield value.func.name
-        elif kind == "list":
-            yield from (f.name for f in value.list.func)
-
-
 def op_usage(graph_def: Any, roots: dict[str, list[str]]) -> dict[str, set[str]]:
-    """op type -> places, for the nodes each root group (label -> node names) needs."""
-    nodes = {n.name: n for n in graph_def.node}
-    library = {f.signature.name: f for f in graph_def.library.function}
+    """op type -> labels, for the nodes each root group (label -> node names) needs, with
+    the function bodies they call (``stowflow.graph.coverage.used_nodes``)."""
     usage: dict[str, set[str]] = defaultdict(set)
-    pending: list[str] = []
     for label, names in roots.items():
-        stack = [n for n in names if n in nodes]
-        seen: set[str] = set()
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            node = nodes[name]
+        for _, node in coverage.used_nodes(graph_def, names):
             usage[node.op].add(label)
-            pending.extend(_called_functions(node))
-            stack.extend(_node_name(i) for i in node.input)
-    done: set[str] = set()
-    while pending:
-        fname = pending.pop()
-        if fname in done or fname not in library:
-            continue
-        done.add(fname)
-        for node in library[fname].node_def:
-            usage[node.op].add(f"function {fname}")
-            pending.extend(_called_functions(node))
     return usage
 
 
