@@ -8,14 +8,18 @@ from typing import Any
 import numpy as np
 
 from stowflow import dtypes
-from stowflow.graph.builder import apply_op, constant, convert_to_tensor
+from stowflow.graph.builder import (
+    apply_op_no_outputs,
+    apply_op_outputs,
+    constant,
+    convert_to_tensor,
+)
 from stowflow.graph.core import Operation, Tensor, get_default_graph
 from stowflow.graph.shape import TensorShape, as_shape
 
 
 def _one(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any] | None, name: Any) -> Tensor:
-    result = apply_op(op_type, inputs, attrs, name=name)
-    assert isinstance(result, list)
+    result = apply_op_outputs(op_type, inputs, attrs, name=name)
     return result[0]
 
 
@@ -56,8 +60,7 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 
 def no_op(name: str | None = None) -> Operation:
     """An op that does nothing; useful with control dependencies."""
-    result = apply_op("NoOp", {}, None, name=name or "NoOp")
-    assert isinstance(result, Operation)
+    result = apply_op_no_outputs("NoOp", {}, None, name=name or "NoOp")
     return result
 
 
@@ -189,8 +192,7 @@ def unstack(
         if dims is None or dims[axis] is None:
             raise ValueError(f"Cannot infer argument `num` from shape {tensor.shape}")
         num = dims[axis]
-    result = apply_op("Unpack", {"value": tensor}, {"num": num, "axis": axis}, name=name)
-    assert isinstance(result, list)
+    result = apply_op_outputs("Unpack", {"value": tensor}, {"num": num, "axis": axis}, name=name)
     return result
 
 

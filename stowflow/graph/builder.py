@@ -321,6 +321,40 @@ def apply_op(
     return op._outputs if op._outputs else op
 
 
+def apply_op_outputs(
+    op_type: str,
+    inputs: dict[str, Any],
+    attrs: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> list[Tensor]:
+    """:func:`apply_op` for an op that has outputs; returns them.
+
+    Raises:
+        TypeError: if ``op_type`` has no outputs (a caller's mistake, never input data).
+    """
+    result = apply_op(op_type, inputs, attrs, name)
+    if not isinstance(result, list):
+        raise TypeError(f"{op_type} has no outputs; use apply_op_no_outputs")
+    return result
+
+
+def apply_op_no_outputs(
+    op_type: str,
+    inputs: dict[str, Any],
+    attrs: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> Operation:
+    """:func:`apply_op` for an op without outputs; returns the Operation.
+
+    Raises:
+        TypeError: if ``op_type`` has outputs.
+    """
+    result = apply_op(op_type, inputs, attrs, name)
+    if isinstance(result, list):
+        raise TypeError(f"{op_type} has outputs; use apply_op_outputs")
+    return result
+
+
 def _encode_attrs(op_def: Any, attr_values: dict[str, Any], op_type: str) -> dict[str, Any]:
     encoded: dict[str, Any] = {}
     for attr in op_def.attr:

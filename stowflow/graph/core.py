@@ -12,7 +12,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from stowflow import dtypes
 from stowflow.dtypes import DType
@@ -589,8 +589,7 @@ class Graph:
             KeyError: if there is none (TF's wording).
         """
         element = self.as_graph_element(name, allow_tensor=False, allow_operation=True)
-        assert isinstance(element, Operation)
-        return element
+        return cast(Operation, element)  # as_graph_element returns only operations here
 
     def get_tensor_by_name(self, name: str) -> Tensor:
         """The tensor ``"op:index"``.
@@ -601,8 +600,7 @@ class Graph:
         if not isinstance(name, str):
             raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
         element = self.as_graph_element(name, allow_tensor=True, allow_operation=False)
-        assert isinstance(element, Tensor)
-        return element
+        return cast(Tensor, element)  # as_graph_element returns only tensors here
 
     def as_graph_element(
         self, obj: Any, allow_tensor: bool = True, allow_operation: bool = True

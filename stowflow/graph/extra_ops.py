@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from stowflow import dtypes
 from stowflow.graph import math_ops, op_defs
-from stowflow.graph.builder import apply_op, convert_to_tensor
+from stowflow.graph.builder import apply_op_outputs, convert_to_tensor
 from stowflow.graph.core import Tensor, get_default_graph
 from stowflow.graph.shape import as_shape
 
@@ -60,8 +60,7 @@ def gen_op(
             if arg.type_attr:
                 known.setdefault(arg.type_attr, tensor.dtype.base_dtype)
             converted[arg.name] = tensor
-        result = apply_op(op_type, converted, attrs, name=scope)
-    assert isinstance(result, list)
+        result = apply_op_outputs(op_type, converted, attrs, name=scope)
     return result
 
 

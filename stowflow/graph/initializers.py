@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from stowflow import dtypes
-from stowflow.graph.builder import apply_op, constant
+from stowflow.graph.builder import apply_op_outputs, constant
 from stowflow.graph.core import Tensor, get_default_graph
 
 DEFAULT_GRAPH_SEED = 87654321  # random_seed.py
@@ -32,13 +32,12 @@ def get_seed(op_seed: int | None) -> tuple[int, int]:
 def _random(op_type: str, shape: Any, dtype: Any, seed: int | None) -> Tensor:
     seed1, seed2 = get_seed(seed)
     shape_t = constant(list(shape), dtype=dtypes.int32, name="shape")
-    out = apply_op(
+    out = apply_op_outputs(
         op_type,
         {"shape": shape_t},
         {"dtype": dtypes.as_dtype(dtype), "seed": seed1, "seed2": seed2},
         name=op_type,
     )
-    assert isinstance(out, list)
     out[0]._shape = type(out[0]._shape)(list(shape))
     return out[0]
 

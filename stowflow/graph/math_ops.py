@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from stowflow import dtypes
-from stowflow.graph.builder import apply_op, convert_to_tensor
+from stowflow.graph.builder import apply_op_outputs, convert_to_tensor
 from stowflow.graph.core import Tensor, get_default_graph
 
 
 def _op1(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any] | None, name: Any) -> Any:
-    result = apply_op(op_type, inputs, attrs, name=name)
-    assert isinstance(result, list)
+    result = apply_op_outputs(op_type, inputs, attrs, name=name)
     return result[0]
 
 

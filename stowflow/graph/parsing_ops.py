@@ -20,7 +20,7 @@ import numpy as np
 
 from stowflow import dtypes
 from stowflow.dtypes import DType
-from stowflow.graph.builder import apply_op, constant, convert_to_tensor
+from stowflow.graph.builder import apply_op_outputs, constant, convert_to_tensor
 from stowflow.graph.core import Tensor, get_default_graph, name_scope
 from stowflow.graph.shape import TensorShape, as_shape
 from stowflow.graph.sparse import SparseTensor
@@ -155,8 +155,7 @@ def _reshape(tensor: Tensor, shape: list[int], stale_float_shape: bool = False) 
         if stale_float_shape:
             constant(_empty(dtypes.float32), dtype=dtypes.float32, name="shape")
         shape_t = constant(np.asarray(shape, np.int32), dtype=dtypes.int32, name="shape")
-        result = apply_op("Reshape", {"tensor": tensor, "shape": shape_t}, None, name=scope)
-    assert isinstance(result, list)
+        result = apply_op_outputs("Reshape", {"tensor": tensor, "shape": shape_t}, None, name=scope)
     return result[0]
 
 
@@ -222,7 +221,7 @@ def _string_list(value: Any, name: str) -> Tensor:
     return constant(array, dtype=dtypes.string, name=name)
 
 
-def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: str | None) -> Any:
+def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: str | None) -> list[Tensor]:
     """Creates the ParseExampleV2 node, converting list inputs as TF's op_def_library does."""
     defaults = params.dense_default_tensors()
     _check_allowed("dense_defaults", [t.dtype.base_dtype for t in defaults])
@@ -244,7 +243,7 @@ def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: 
             "ragged_split_types": [],
             "dense_shapes": params.dense_shapes,
         }
-        return apply_op("ParseExampleV2", inputs, attrs, name=scope)
+        return apply_op_outputs("ParseExampleV2", inputs, attrs, name=scope)
 
 
 def parse_example(
@@ -276,7 +275,6 @@ def parse_example(
         names = [] if example_names is None else example_names
         serialized_t = convert_to_tensor(serialized, name="serialized")
         outputs = _parse_example_v2_op(serialized_t, names, params, name)
-        assert isinstance(outputs, list)
         n = len(params.sparse_keys)
         sparse = [SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i]) for i in range(n)]
         values = sparse + outputs[3 * n : 3 * n + len(params.dense_keys)]

@@ -173,7 +173,8 @@ class Session:
                     ) from None
                 if hasattr(k, "_as_tensor"):
                     tensor = k._as_tensor()
-                assert isinstance(tensor, Tensor)
+                if not isinstance(tensor, Tensor):
+                    raise TypeError(f"Cannot interpret feed_dict key as Tensor: {k!r}")
                 feeds[tensor] = self._convert_feed(tensor, value)
         return feeds
 

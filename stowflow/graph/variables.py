@@ -17,7 +17,7 @@ import numpy as np
 
 from stowflow import _deprecation, dtypes
 from stowflow.graph import initializers as init_ops
-from stowflow.graph.builder import apply_op, convert_to_tensor
+from stowflow.graph.builder import apply_op_outputs, convert_to_tensor
 from stowflow.graph.core import (
     OPERATOR_METHODS,
     Graph,
@@ -33,8 +33,7 @@ logger = logging.getLogger("tensorflow")
 
 
 def _one(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any] | None, name: str) -> Tensor:
-    result = apply_op(op_type, inputs, attrs, name=name)
-    assert isinstance(result, list)
+    result = apply_op_outputs(op_type, inputs, attrs, name=name)
     return result[0]
 
 

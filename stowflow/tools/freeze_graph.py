@@ -26,7 +26,7 @@ from google.protobuf.message import DecodeError
 from stowflow import _fs, errors
 from stowflow import checkpoint as ckpt_lib
 from stowflow.graph import graph_util
-from stowflow.graph.builder import apply_op, constant
+from stowflow.graph.builder import apply_op, apply_op_outputs, constant
 from stowflow.graph.core import Graph, Tensor
 from stowflow.graph.importer import import_graph_def
 from stowflow.graph.session import Session
@@ -105,7 +105,7 @@ def _restore_by_name(sess: Session, graph: Graph, checkpoint: str) -> None:
             )
         raise FreezeError("No variables to save")
     with graph.as_default(), graph.name_scope("stowflow_freeze_restore"):
-        restored = apply_op(
+        restored = apply_op_outputs(
             "RestoreV2",
             {
                 "prefix": constant(checkpoint),
@@ -114,7 +114,6 @@ def _restore_by_name(sess: Session, graph: Graph, checkpoint: str) -> None:
             },
             {"dtypes": [stored_dtypes[k] for k, _ in targets]},
         )
-        assert isinstance(restored, list)
         assigns = [
             _assign(tensor, value, stored_dtypes[key])
             for (key, tensor), value in zip(targets, restored, strict=True)

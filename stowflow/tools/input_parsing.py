@@ -556,7 +556,8 @@ def _evaluate_call(node: ast.Call) -> Any:
     name = _dotted(node.func)
     if name is not None:
         return _invoke(name, FUNCTIONS[name], args, kwargs)
-    assert isinstance(node.func, ast.Attribute)  # guaranteed by _check_call
+    if not isinstance(node.func, ast.Attribute):  # _check_call admits nothing else
+        raise InputError(f"cannot call {ast.dump(node.func)}")
     receiver = _evaluate(node.func.value)
     method = next(
         (

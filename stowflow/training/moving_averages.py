@@ -6,7 +6,7 @@ from typing import Any
 
 from stowflow import dtypes
 from stowflow.graph import array_ops, math_ops
-from stowflow.graph.builder import apply_op, constant, convert_to_tensor
+from stowflow.graph.builder import apply_op_outputs, constant, convert_to_tensor
 from stowflow.graph.core import GraphKeys, Operation, get_default_graph
 from stowflow.graph.variables import (
     Variable,
@@ -85,13 +85,12 @@ class ExponentialMovingAverage:
                         rate,
                         name="mul",
                     )
-                    out = apply_op(
+                    out = apply_op_outputs(
                         "AssignSub",
                         {"ref": shadow._ref(), "value": delta},
                         {"use_locking": False},
                         name=self._name,
                     )
-                    assert isinstance(out, list)
                     updates.append(out[0].op)
             return array_ops.group(*updates, name=scope)
 

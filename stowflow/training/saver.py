@@ -19,7 +19,7 @@ import numpy as np
 from stowflow import checkpoint as ckpt_lib
 from stowflow import dtypes, errors
 from stowflow.graph import array_ops
-from stowflow.graph.builder import apply_op, constant
+from stowflow.graph.builder import apply_op, apply_op_outputs, constant
 from stowflow.graph.core import GraphKeys, Tensor, get_default_graph
 from stowflow.graph.variables import Variable, global_variables
 from stowflow.proto import saver_pb2
@@ -180,17 +180,16 @@ class Saver:
         with graph.device("/device:CPU:0"), graph.name_scope(name) as scope:
             names = _strings([s.name for s in saveables], "tensor_names")
             specs = _strings([s.spec for s in saveables], "shape_and_slices")
-            restored = apply_op(
+            restored = apply_op_outputs(
                 "RestoreV2",
                 {"prefix": prefix, "tensor_names": names, "shape_and_slices": specs},
                 {"dtypes": [s.var.dtype.base_dtype for s in saveables]},
                 name=scope,
             )
-        assert isinstance(restored, list)
         assigns = []
         for saveable, value in zip(saveables, restored, strict=True):
             with graph.colocate_with(saveable.var.op):
-                out = apply_op(
+                out = apply_op_outputs(
                     "Assign",
                     {"ref": saveable.var._ref(), "value": value},
                     {
@@ -200,7 +199,6 @@ class Saver:
                     },
                     name="Assign",
                 )
-            assert isinstance(out, list)
             assigns.append(out[0].op)
         return assigns
 
@@ -225,16 +223,16 @@ class Saver:
         for s in saveables:
             by_device.setdefault(s.var.device, []).append(s)
         with graph.device("/device:CPU:0"):
-            is_s3 = apply_op("StaticRegexFullMatch", {"input": prefix}, {"pattern": "^s3://.*"})
-            assert isinstance(is_s3, list)
+            is_s3 = apply_op_outputs(
+                "StaticRegexFullMatch", {"input": prefix}, {"pattern": "^s3://.*"}
+            )
             suffix = array_ops.where(is_s3[0], constant(".part"), constant("_temp/part"))
-            tmp = apply_op("StringJoin", {"inputs": [prefix, suffix]}, {"separator": ""})
-            assert isinstance(tmp, list)
+            tmp = apply_op_outputs("StringJoin", {"inputs": [prefix, suffix]}, {"separator": ""})
         num_shards = constant(len(by_device), dtype=dtypes.int32, name="num_shards")
         shard_prefixes, saved = [], []
         for i, (device, items) in enumerate(sorted(by_device.items())):
             with graph.device(device):
-                sharded_name = apply_op(
+                sharded_name = apply_op_outputs(
                     "ShardedFilename",
                     {
                         "basename": tmp[0],
@@ -243,7 +241,6 @@ class Saver:
                     },
                     None,
                 )
-                assert isinstance(sharded_name, list)
                 save = self._save_op(sharded_name[0], items)
                 with graph.control_dependencies([save]), graph.colocate_with(sharded_name[0].op):
                     saved.append(array_ops.identity(sharded_name[0], name="control_dependency"))
@@ -450,6 +447,8 @@ def import_meta_graph(
 ) -> Saver | None:
     """``tf.train.import_meta_graph`` (one implementation: :mod:`stowflow.training.meta_graph`)."""
     return meta_lib.import_meta_graph(meta_graph_or_file, clear_devices, import_scope, **kwargs)
+
+
 def export_meta_graph(
     filename: str | None = None,
     collection_list: Any = None,
