@@ -159,9 +159,7 @@ def _ensure_tf_safetensors() -> bool:
     probe = subprocess.run([str(TF_PYTHON), "-c", "import safetensors"], capture_output=True)
     if probe.returncode != 0:
         print("installing safetensors into the TF oracle venv (bench only) ...")
-        subprocess.run(
-            [str(TF_PYTHON), "-m", "pip", "install", "-q", "safetensors"], check=True
-        )
+        subprocess.run([str(TF_PYTHON), "-m", "pip", "install", "-q", "safetensors"], check=True)
     return True
 
 
@@ -196,23 +194,31 @@ def main() -> int:
         return statistics.median(r[key] for r in results[route])
 
     gib = nbytes / 2**30
-    print(f"\ncheckpoint: {gib:.2f} GiB in {nbytes // (TENSOR_MIB << 20)} float32 tensors of "
-          f"{TENSOR_MIB} MiB; median of {args.reps}; page cache warm")
+    print(
+        f"\ncheckpoint: {gib:.2f} GiB in {nbytes // (TENSOR_MIB << 20)} float32 tensors of "
+        f"{TENSOR_MIB} MiB; median of {args.reps}; page cache warm"
+    )
     print(f"{'route':<10} {'seconds':>8} {'GB/s':>7} {'peak RSS MiB':>13} {'extra RSS MiB':>14}")
     for route in routes:
         seconds = median(route, "seconds")
         peak = median(route, "peak_mib")
         extra = statistics.median(r["peak_mib"] - r["import_mib"] for r in results[route])
-        print(f"{route:<10} {seconds:8.2f} {nbytes / 1e9 / seconds:7.2f} {peak:13.0f} {extra:14.0f}")
+        print(
+            f"{route:<10} {seconds:8.2f} {nbytes / 1e9 / seconds:7.2f} {peak:13.0f} {extra:14.0f}"
+        )
     if "tf" in results:
         speed = median("tf", "seconds") / median("stowflow", "seconds")
         rss = median("stowflow", "peak_mib") / median("tf", "peak_mib")
-        print(f"\nstowflow vs TF route: {speed:.2f}x the speed (goal >= 2x: "
-              f"{'met' if speed >= 2 else 'NOT met'}), {rss:.2f}x the peak RSS (goal <= 0.5x: "
-              f"{'met' if rss <= 0.5 else 'NOT met'})")
+        print(
+            f"\nstowflow vs TF route: {speed:.2f}x the speed (goal >= 2x: "
+            f"{'met' if speed >= 2 else 'NOT met'}), {rss:.2f}x the peak RSS (goal <= 0.5x: "
+            f"{'met' if rss <= 0.5 else 'NOT met'})"
+        )
     extra = statistics.median(r["peak_mib"] - r["import_mib"] for r in results["stowflow"])
-    print(f"stowflow extra RSS {extra:.0f} MiB vs largest tensor {TENSOR_MIB} MiB "
-          f"({extra / TENSOR_MIB:.2f}x)")
+    print(
+        f"stowflow extra RSS {extra:.0f} MiB vs largest tensor {TENSOR_MIB} MiB "
+        f"({extra / TENSOR_MIB:.2f}x)"
+    )
     raw = median("raw", "seconds") / median("stowflow", "seconds")
     print(f"stowflow vs raw copy: {raw:.2f}x the speed")
     return 0
