@@ -98,7 +98,7 @@ from tensorflow.core.protobuf import (  # noqa: F401
     saved_model_pb2, saved_object_graph_pb2, struct_pb2, tensor_bundle_pb2,
     trackable_object_graph_pb2,
 )
-from tensorflow.core.util import saved_tensor_slice_pb2  # noqa: F401
+from tensorflow.core.util import event_pb2, saved_tensor_slice_pb2  # noqa: F401
 from tensorflow.python.training import checkpoint_state_pb2  # noqa: F401
 
 pool = descriptor_pool.Default()
@@ -124,6 +124,7 @@ CORE_MODULES = [
     "checkpoint_state",
     "config",
     "error_codes",
+    "event",
     "example",
     "feature",
     "fingerprint",
@@ -141,6 +142,7 @@ CORE_MODULES = [
     "saved_tensor_slice",
     "saver",
     "struct",
+    "summary",
     "tensor",
     "tensor_bundle",
     "tensor_shape",
