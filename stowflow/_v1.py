@@ -70,12 +70,21 @@ from stowflow.graph.shape import Dimension, TensorShape, dimension_value  # noqa
 from stowflow.graph.sparse import SparseTensor, SparseTensorValue  # noqa: F401
 from stowflow.proto import feature_pb2 as _feature_pb2
 from stowflow.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
+from stowflow.proto.event_pb2 import Event, LogMessage, SessionLog, TaggedRunMetadata  # noqa: F401
 from stowflow.proto.example_pb2 import Example, SequenceExample  # noqa: F401
 from stowflow.proto.graph_pb2 import GraphDef  # noqa: F401
 from stowflow.proto.meta_graph_pb2 import MetaGraphDef  # noqa: F401
 from stowflow.proto.node_def_pb2 import NodeDef  # noqa: F401
 from stowflow.proto.saver_pb2 import SaverDef  # noqa: F401
+from stowflow.proto.summary_pb2 import (  # noqa: F401
+    HistogramProto,
+    Summary,
+    SummaryDescription,
+    SummaryMetadata,
+)
 from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
+from stowflow.summary import ops as _summary_ops
+from stowflow.summary import writer as _summary_writer
 from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
 from stowflow.training import meta_graph as _meta_graph
 from stowflow.training import moving_averages as _ema
@@ -500,6 +509,24 @@ train = _module(
     ExponentialMovingAverage=_ema.ExponentialMovingAverage,
     SaverDef=SaverDef,
 )
+summary = _module(
+    "summary",
+    scalar=_summary_ops.scalar,
+    histogram=_summary_ops.histogram,
+    image=_summary_ops.image,
+    text=_summary_ops.text,
+    tensor_summary=_summary_ops.tensor_summary,
+    merge=_summary_ops.merge,
+    merge_all=_summary_ops.merge_all,
+    FileWriter=_summary_writer.FileWriter,
+    FileWriterCache=_summary_writer.FileWriterCache,
+    Summary=Summary,
+    SummaryDescription=SummaryDescription,
+    Event=Event,
+    SessionLog=SessionLog,
+    TaggedRunMetadata=TaggedRunMetadata,
+)
+train.__dict__["summary_iterator"] = _summary_writer.summary_iterator
 errors_module = errors
 graph_util_module = graph_util
 dtypes = _dtypes

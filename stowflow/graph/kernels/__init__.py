@@ -18,6 +18,7 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     segment_kernels,
     sparse_kernels,
     string_kernels,
+    summary_kernels,
     training_kernels,
 )
 from stowflow.graph.kernels.registry import KERNELS, SHAPE_FNS, get_kernel, register_kernel
