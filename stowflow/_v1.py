@@ -12,6 +12,7 @@ from typing import Any
 from stowflow import checkpoint as _ckpt
 from stowflow import dtypes as _dtypes
 from stowflow import errors, gfile, saved_model  # noqa: F401 - tf.saved_model
+from stowflow import monitored as _monitored
 from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     DType,
     as_dtype,
@@ -64,6 +65,7 @@ from stowflow.graph.core import (  # noqa: F401
     name_scope,
     reset_default_graph,
 )
+from stowflow.graph.graph_io import write_graph
 from stowflow.graph.importer import import_graph_def  # noqa: F401
 from stowflow.graph.session import InteractiveSession, Session, get_default_session  # noqa: F401
 from stowflow.graph.shape import Dimension, TensorShape, dimension_value  # noqa: F401
@@ -527,6 +529,8 @@ summary = _module(
     TaggedRunMetadata=TaggedRunMetadata,
 )
 train.__dict__["summary_iterator"] = _summary_writer.summary_iterator
+train.__dict__.update({name: getattr(_monitored, name) for name in _monitored.__all__})
+tables_initializer = _monitored.tables_initializer
 errors_module = errors
 graph_util_module = graph_util
 dtypes = _dtypes
@@ -546,34 +550,6 @@ logging = _module(
     error=_logging.getLogger("tensorflow").error,
     debug=_logging.getLogger("tensorflow").debug,
 )
-
-
-def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:
-    """``tf.io.write_graph``: writes a Graph's GraphDef (text or binary) to ``logdir/name``.
-
-    Creates ``logdir`` if missing; returns the path written.
-    """
-    import os as _os
-
-    from google.protobuf import text_format as _text_format
-
-    from stowflow import _fs
-
-    graph_def = (
-        graph_or_graph_def.as_graph_def()
-        if isinstance(graph_or_graph_def, Graph)
-        else graph_or_graph_def
-    )
-    logdir = _os.fspath(logdir)
-    if not gfile.Exists(logdir):
-        gfile.MakeDirs(logdir)
-    path = _os.path.join(logdir, name)
-    if as_text:
-        data = _text_format.MessageToString(graph_def).encode()
-    else:
-        data = graph_def.SerializeToString(deterministic=True)
-    _fs.write_atomic(path, data)
-    return path
 
 
 io = _module("io", gfile=gfile, write_graph=write_graph)

@@ -25,7 +25,9 @@ from stowflow.summary import ops as summary_ops
 from stowflow.summary.writer import FileWriter, summary_iterator
 
 GOLDEN = json.loads(
-    (Path(__file__).resolve().parents[1] / "golden" / "summary" / "summary_goldens.json").read_text()
+    (
+        Path(__file__).resolve().parents[1] / "golden" / "summary" / "summary_goldens.json"
+    ).read_text()
 )
 INPUTS = {
     k: np.frombuffer(base64.b64decode(v["data"]), dtype=v["dtype"]).reshape(v["shape"])
@@ -36,9 +38,7 @@ INPUTS = {
 def _build():
     """The generator's ``build()``, case for case, in the same order."""
     s = summary_ops
-    ph = {
-        k: tf.placeholder(tf.as_dtype(v.dtype), list(v.shape), name=k) for k, v in INPUTS.items()
-    }
+    ph = {k: tf.placeholder(tf.as_dtype(v.dtype), list(v.shape), name=k) for k, v in INPUTS.items()}
     ops = {}
     ops["scalar"] = s.scalar("loss", tf.reduce_mean(ph["x"]))
     ops["scalar_family"] = s.scalar("acc", tf.reduce_max(ph["x"]), family="train")
@@ -79,9 +79,11 @@ def _rows(graph):
         if n.op == "Const" and n.attr["dtype"].type == tf.string.as_datatype_enum:
             t = tf.make_ndarray(n.attr["value"].tensor)
             tag = t.tolist() if t.ndim else t.item()
-            tag = tag.decode() if isinstance(tag, bytes) else [
-                v.decode() if isinstance(v, bytes) else v for v in tag
-            ]
+            tag = (
+                tag.decode()
+                if isinstance(tag, bytes)
+                else [v.decode() if isinstance(v, bytes) else v for v in tag]
+            )
         rows.append([n.name, n.op, list(n.input), tag])
     return rows
 
@@ -120,7 +122,9 @@ def _decode_png(data: bytes) -> tuple[int, int, int, list[int]]:
         assert struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(
             kind + body
         )
-        header, idat = (body, idat) if kind == b"IHDR" else (header, idat + body * (kind == b"IDAT"))
+        header, idat = (
+            (body, idat) if kind == b"IHDR" else (header, idat + body * (kind == b"IDAT"))
+        )
         pos += 12 + length
     width, height, depth, color = struct.unpack(">IIBB", header[:10])
     channels = {0: 1, 4: 2, 2: 3, 6: 4}[color]
@@ -205,7 +209,11 @@ def test_writer_with_graph_records_graph_and_meta_graph(tmp_path: Path) -> None:
     assert graph_def == graph.as_graph_def(add_shapes=True)
     meta = tf.MetaGraphDef.FromString(events[2].meta_graph_def)
     assert meta.graph_def == graph_def
-    assert [op.name for op in meta.meta_info_def.stripped_op_list.op] == ["AddV2", "Const", "Placeholder"]
+    assert [op.name for op in meta.meta_info_def.stripped_op_list.op] == [
+        "AddV2",
+        "Const",
+        "Placeholder",
+    ]
 
 
 def test_corrupt_event_file_is_data_loss(tmp_path: Path) -> None:
