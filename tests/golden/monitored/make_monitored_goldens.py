@@ -15,7 +15,7 @@ from pathlib import Path
 import tensorflow as tf
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "monitored"))
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parents[1] / "monitored")]
 import mts_harness  # noqa: E402
 
 results = {}
