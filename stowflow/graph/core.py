@@ -263,6 +263,23 @@ def _install_operators() -> None:
 _install_operators()
 
 
+_TRUE_ATTR = attr_codec.encode("bool", True)
+
+
+def colocation_groups(op: Any) -> list[str]:
+    """TF's ``Operation.colocation_groups``: the ``loc:@`` entries of ``_class``, else own name."""
+    attrs = getattr(op, "_attrs", None) or {}
+    if "_class" in attrs:
+        entries = [
+            e.decode() if isinstance(e, bytes) else str(e)
+            for e in attr_codec.decode(attrs["_class"])
+        ]
+        groups = [e for e in entries if e.startswith("loc:@")]
+        if groups:
+            return groups
+    return [f"loc:@{op.name}"]
+
+
 class Operation:
     """A node in a Graph (``tf.Operation``)."""
 
@@ -352,6 +369,10 @@ class Operation:
     def _set_attr(self, name: str, value: Any) -> None:
         self._attrs[name] = value
 
+    def colocation_groups(self) -> list[str]:
+        """The ``loc:@...`` groups this op belongs to (``[loc:@<name>]`` by default)."""
+        return colocation_groups(self)
+
     def values(self) -> tuple[Tensor, ...]:
         """The outputs as a tuple."""
         return tuple(self._outputs)
@@ -384,7 +405,8 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation] | None] = []
         self._device_stack: list[str] = []
-        self._colocation_stack: list[Operation] = []
+        self._colocation_stack: list[Any] = []
+        self._attr_scope_map: dict[str, Any] = {}
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
         self._mutations = 0  # bumped by edits that don't add ops (Session plan cache key)
@@ -476,10 +498,20 @@ class Graph:
         if control_inputs is None:
             self._control_stack.append(None)
         else:
+            current = set(self._current_control_inputs())
             ops = []
             for item in control_inputs:
+                # A variable-like object with a handle stands for its op (TF's rule): a
+                # resource variable's VarHandleOp, an unread assign result's update op.
+                if hasattr(item, "handle") and isinstance(getattr(item, "op", None), Operation):
+                    item = item.op
                 element = self.as_graph_element(item, allow_tensor=True, allow_operation=True)
-                ops.append(element.op if isinstance(element, Tensor) else element)
+                op = element.op if isinstance(element, Tensor) else element
+                ops.append(op)
+                if op not in current and isinstance(op, Operation):
+                    # TF marks every new manual control input (ops.py, Graph.control_dependencies)
+                    op._set_attr("_has_manual_control_dependencies", _TRUE_ATTR)
+                    current.add(op)
             self._control_stack.append(ops)
         try:
             yield
@@ -508,16 +540,51 @@ class Graph:
 
     @contextlib.contextmanager
     def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
-        """Ops created inside carry ``_class: ["loc:@<op>"]``."""
+        """Ops created inside carry ``op``'s colocation groups in ``_class``.
+
+        ``op``'s groups are its own ``_class`` entries (``loc:@w`` for a slot colocated with
+        ``w``), else ``loc:@<op name>``; nested blocks add up, ``ignore_existing`` starts
+        afresh and ``colocate_with(None, ignore_existing=True)`` clears them, as in TF.
+
+        Raises:
+            ValueError: for ``op=None`` without ``ignore_existing`` (TF's message).
+        """
+        if op is None and not ignore_existing:
+            raise ValueError(
+                "Trying to reset colocation (op is None) but ignore_existing is not True"
+            )
         if isinstance(op, Tensor):
             op = op.op
-        elif hasattr(op, "op") and not isinstance(op, Operation):
+        elif op is not None and hasattr(op, "op") and not isinstance(op, Operation):
             op = op.op
-        self._colocation_stack.append(op)
+        saved = self._colocation_stack
+        if ignore_existing:
+            self._colocation_stack = []
+        if op is not None:
+            self._colocation_stack = [*self._colocation_stack, op]
         try:
             yield
         finally:
-            self._colocation_stack.pop()
+            self._colocation_stack = saved
+
+    def _colocation_attr(self) -> Any:
+        """The ``_class`` AttrValue the colocation stack gives a new op (None if empty)."""
+        groups: set[str] = set()
+        for target in self._colocation_stack:
+            groups.update(colocation_groups(target))
+        if not groups:
+            return None
+        return attr_codec.encode("list(string)", sorted(groups))
+
+    @contextlib.contextmanager
+    def _attr_scope(self, attr_map: dict[str, Any]) -> Iterator[None]:
+        """Ops created inside get these attrs (AttrValue protos; None removes), as TF's."""
+        saved = dict(self._attr_scope_map)
+        self._attr_scope_map.update(attr_map)
+        try:
+            yield
+        finally:
+            self._attr_scope_map = saved
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:
@@ -565,9 +632,14 @@ class Graph:
                 op for op in self._current_control_inputs() if op not in {t.op for t in inputs}
             ]
             all_attrs = dict(attrs)
-            if self._colocation_stack:
-                loc = self._colocation_stack[-1]
-                all_attrs["_class"] = attr_codec.encode("list(string)", [f"loc:@{loc.name}"])
+            for key, value in self._attr_scope_map.items():
+                if value is None:
+                    all_attrs.pop(key, None)
+                else:
+                    all_attrs[key] = value
+            colocation = self._colocation_attr()
+            if colocation is not None:
+                all_attrs["_class"] = colocation
             device = self._device_stack[-1] if self._device_stack else ""
             op = Operation(
                 self, unique, op_type, inputs, output_dtypes, all_attrs, controls, device, op_def

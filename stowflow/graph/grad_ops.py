@@ -210,3 +210,94 @@ def tuple_(tensors: list[Any]) -> list[Any]:
 def is_zeros(t: Any) -> bool:
     """Whether ``t`` is a ``ZerosLike`` (a gradient that carries nothing)."""
     return isinstance(t, Tensor) and t.op.type == "ZerosLike"
+
+
+def shape_n(tensors: list[Tensor], name: str = "ShapeN") -> list[Tensor]:
+    """``array_ops.shape_n``: one ``ShapeN`` op, one int32 shape per tensor."""
+    first = op("ShapeN", {"input": list(tensors)}, {"out_type": dtypes.int32}, name)
+    return list(first.op.outputs)
+
+
+def zeros_like_opt(t: Tensor, name: str = "zeros_like") -> Tensor:
+    """``array_ops.zeros_like(t)`` (optimize=True): a Const of zeros for a small, fully known
+    shape, else a ZerosLike op."""
+    dims = static_shape(t)
+    if dims is not None and None not in dims and int(np.prod(dims, dtype=np.int64)) < 1000:
+        zero = np.zeros((), t.dtype.base_dtype.as_numpy_dtype)
+        return constant(zero, dtype=t.dtype.base_dtype, shape=list(dims), name=name)
+    return zeros_like(t, name)
+
+
+def rank(t: Tensor, name: str = "Rank") -> Tensor:
+    """``array_ops.rank``: a Const when the rank is known, else a Rank op."""
+    if t.shape.ndims is not None:
+        return const(np.array(t.shape.ndims, np.int32), name=name)
+    return op("Rank", {"input": t}, None, name)
+
+
+def _scoped_inputs(values: list[Any], prefix: str, dtype: Any = None) -> list[Tensor]:
+    """Tensors as they are; Python values as Consts named ``<prefix><index>``."""
+    return [
+        v if isinstance(v, Tensor) else const(np.asarray(v, dtype or np.int32), name=f"{prefix}{i}")
+        for i, v in enumerate(values)
+    ]
+
+
+def pack(values: list[Any], axis: int = 0, name: str = "stack") -> Tensor:
+    """``array_ops.stack`` of tensors and Python ints (Consts ``stack/<i>``)."""
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        tensors = _scoped_inputs(values, "")
+        return op("Pack", {"values": tensors}, {"axis": axis}, scope)
+
+
+def concat(values: list[Any], axis: Any, name: str = "concat") -> Tensor:
+    """``array_ops.concat``: Python values become ``concat/values_<i>``, the axis
+    ``concat/axis``; one value is an Identity."""
+    graph = get_default_graph()
+    if len(values) == 1:
+        return identity(values[0], name=name)
+    with graph.name_scope(name) as scope:
+        tensors = _scoped_inputs(values, "values_")
+        axis_t = axis if isinstance(axis, Tensor) else const(np.array(axis, np.int32), name="axis")
+        return op("ConcatV2", {"values": tensors, "axis": axis_t}, None, scope)
+
+
+def slice_(t: Tensor, begin: Any, size: Any, name: str = "Slice") -> Tensor:
+    """``array_ops.slice``: list arguments become ``Slice/begin`` / ``Slice/size``."""
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        b = begin if isinstance(begin, Tensor) else const(np.asarray(begin, np.int32), name="begin")
+        s = size if isinstance(size, Tensor) else const(np.asarray(size, np.int32), name="size")
+        return op("Slice", {"input": t, "begin": b, "size": s}, None, scope)
+
+
+def range_(start: Any, limit: Any, delta: Any = 1, name: str = "range") -> Tensor:
+    """``math_ops.range`` with Python bounds as ``range/start|limit|delta`` Consts."""
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        parts = {}
+        for key, v in (("start", start), ("limit", limit), ("delta", delta)):
+            parts[key] = v if isinstance(v, Tensor) else const(np.array(v, np.int32), name=key)
+        return op("Range", parts, None, scope)
+
+
+def transpose(t: Tensor, perm: Any, name: str = "transpose") -> Tensor:
+    """``array_ops.transpose``: a Python ``perm`` becomes ``transpose/perm``."""
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        p = perm if isinstance(perm, Tensor) else const(np.asarray(perm, np.int32), name="perm")
+        return op("Transpose", {"x": t, "perm": p}, None, scope)
+
+
+def ones_like(t: Tensor, name: str = "ones_like") -> Tensor:
+    """``array_ops.ones_like(t)``: Fill of ``ones_like/Const`` over the (folded) shape."""
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        dims = static_shape(t)
+        if dims is not None and None not in dims:  # TF names the folded shape so
+            shape_t = const(np.array(dims, np.int32), name="Shape/shape_as_tensor")
+        else:
+            shape_t = shape(t)
+        one = const(np.array(1, t.dtype.base_dtype.as_numpy_dtype))
+        return op("Fill", {"dims": shape_t, "value": one}, None, scope)

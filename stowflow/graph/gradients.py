@@ -18,10 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from stowflow import dtypes
-from stowflow.graph import grad_ops
+from stowflow.graph import grad_ops, indexed_slices
 from stowflow.graph.builder import convert_to_tensor
 from stowflow.graph.core import Operation, Tensor, get_default_graph
-from stowflow.graph.kernels import training_kernels  # noqa: F401 - the gradient ops' kernels
+from stowflow.graph.kernels import nn_grad_kernels, training_kernels  # noqa: F401 - grad kernels
 
 GradientFn = Callable[..., Any]
 
@@ -79,8 +79,10 @@ def get_gradient_function(op: Operation) -> GradientFn | None:
 
 def _load_gradient_modules() -> None:
     # Imported on first use: the gradient modules import this one to register.
-    from stowflow.graph import array_grad, math_grad, nn_grad  # noqa: F401
+    from stowflow.graph import array_grad, control_flow_grad, math_grad, nn_grad  # noqa: F401
 
+
+_AGGREGATION_METHODS = (None, 0, 1, 2)  # DEFAULT/ADD_N, EXPERIMENTAL_TREE, ACCUMULATE_N
 
 _TRAINABLE = {
     dtypes.float16,
@@ -131,7 +133,8 @@ def gradients(
         name: the name scope of the gradient ops ("gradients").
         colocate_gradients_with_ops: accepted; stowflow has one device, so it changes nothing.
         gate_gradients: group each op's input gradients with ``tuple`` (TF's GATE_OP).
-        aggregation_method: None or 0 (ADD_N), the only one supported.
+        aggregation_method: None/0 (ADD_N: one AddN per sum), 1 (EXPERIMENTAL_TREE) or 2
+            (EXPERIMENTAL_ACCUMULATE_N): pairwise AddN ops in ``<op>_gradient_sum``.
         stop_gradients: tensors not to differentiate through.
         unconnected_gradients: "none" (None for unconnected xs) or "zero".
 
@@ -144,8 +147,11 @@ def gradients(
     """
     if unconnected_gradients not in ("none", "zero"):
         raise ValueError(f"Unknown value for unconnected_gradients: '{unconnected_gradients}'")
-    if aggregation_method not in (None, 0):
-        raise NotImplementedError("only the default ADD_N aggregation_method is supported")
+    if aggregation_method not in _AGGREGATION_METHODS:
+        raise ValueError(
+            f"Invalid `aggregation_method` specified {aggregation_method}. Accepted values "
+            "are [0, 1, 2]."
+        )
     ys_list = [y._as_tensor() if hasattr(y, "_as_tensor") else y for y in _as_list(ys)]
     xs_list = _as_list(xs)
     stops = [] if stop_gradients is None else _as_list(stop_gradients)
@@ -157,6 +163,7 @@ def gradients(
         xs_t = [_x_tensor(x) for x in xs_list]
         seeds = _default_grad_ys(grad_ys_list, ys_t)
         state = _Backprop(xs_t, [convert_to_tensor(s).op for s in stops], gate_gradients)
+        state.tree = aggregation_method in (1, 2)
         result = state.run(ys_t, seeds)
     return [_final_grad(result, x, unconnected_gradients) for x in xs_t]
 
@@ -188,6 +195,7 @@ class _Backprop:
         self.from_ops = [x.op for x in xs]
         self.extra_stops = stop_ops
         self.grads: dict[Operation, list[Any]] = {}
+        self.tree = False  # EXPERIMENTAL_TREE / ACCUMULATE_N: pairwise AddN
 
     def _reached(self) -> set[Operation]:
         reached: set[Operation] = set()
@@ -259,6 +267,14 @@ class _Backprop:
                 out.append(None)
             elif len(grads) < 2:
                 out.append(grads[0])
+            elif any(isinstance(x, indexed_slices.IndexedSlices) for x in present):
+                out.append(indexed_slices.aggregate(grads))
+            elif self.tree:
+                with op.graph.name_scope(op.name + "_gradient_sum"):
+                    total = present[0]
+                    for x in present[1:]:
+                        total = grad_ops.op("AddN", {"inputs": [total, x]})
+                    out.append(total)
             else:
                 with op.graph.colocate_with(present[0].op, ignore_existing=True):
                     out.append(grad_ops.add_n(present))

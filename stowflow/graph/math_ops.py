@@ -63,6 +63,8 @@ rsqrt = _unary("Rsqrt", "rsqrt")
 exp = _unary("Exp", "exp")
 log = _unary("Log", "log")
 floor = _unary("Floor", "floor")
+ceil = _unary("Ceil", "ceil")
+cos = _unary("Cos", "cos")
 sigmoid = _unary("Sigmoid", "sigmoid")
 tanh = _unary("Tanh", "tanh")
 logical_not = _unary("LogicalNot", "logical_not")
@@ -261,6 +263,21 @@ def add_n(inputs: list[Any], name: str | None = None) -> Tensor:
     return _op1("AddN", {"inputs": list(inputs)}, None, name or "AddN")
 
 
+def _reduction_dims(x: Any) -> Any:
+    """TF's ``_ReductionDims`` for ``axis=None``, made in the caller's name scope.
+
+    A known non-zero rank gives a ``Const`` of ``0..rank-1``; otherwise (unknown rank, a
+    scalar, a value without a static shape) ``range(0, rank(x))``.
+    """
+    shape = getattr(x, "shape", None)
+    rank = getattr(shape, "ndims", None)
+    if rank:
+        return convert_to_tensor(list(range(rank)), dtype=dtypes.int32, name="Const")
+    from stowflow.graph import array_ops
+
+    return array_ops.range(0, array_ops.rank(x))
+
+
 def _reduction(op_type: str, default_name: str) -> Callable[..., Tensor]:
     def op(
         input_tensor: Any,
@@ -270,24 +287,15 @@ def _reduction(op_type: str, default_name: str) -> Callable[..., Tensor]:
         reduction_indices: Any = None,
         keep_dims: bool | None = None,
     ) -> Tensor:
-        graph = get_default_graph()
         keep = bool(keepdims if keepdims is not None else keep_dims)
         axis = axis if axis is not None else reduction_indices
-        with graph.name_scope(name or default_name) as scope:
-            x = convert_to_tensor(input_tensor)
-            if axis is None:
-                rank = x.shape.ndims
-                if rank is None:
-                    from stowflow.graph import array_ops
-
-                    axes: Any = array_ops.range(0, array_ops.rank(x))
-                else:
-                    axes = convert_to_tensor(list(range(rank)), dtype=dtypes.int32, name="Const")
-            else:
-                axes = axis
-            return _op1(
-                op_type, {"input": x, "reduction_indices": axes}, {"keep_dims": keep}, scope
-            )
+        axes = axis if axis is not None else _reduction_dims(input_tensor)
+        return _op1(
+            op_type,
+            {"input": input_tensor, "reduction_indices": axes},
+            {"keep_dims": keep},
+            name or default_name,
+        )
 
     op.__name__ = default_name
     op.__doc__ = f"``tf.{default_name}``: ``{op_type}`` over ``axis`` (all axes if None)."
@@ -336,6 +344,17 @@ def _named(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
     return lambda self, other: fn(self, other, name=name)
 
 
+def _reflected(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    """``other <op> tensor``: TF converts ``other`` inside the op's scope as ``<op>/x``."""
+
+    def op(self: Tensor, other: Any) -> Tensor:
+        with self.graph.name_scope(name) as scope:
+            x = convert_to_tensor(other, dtype=self.dtype.base_dtype, name="x")
+            return fn(x, self, name=scope)
+
+    return op
+
+
 def _getitem(tensor: Tensor, key: Any) -> Tensor:
     from stowflow.graph import array_ops
 
@@ -344,29 +363,19 @@ def _getitem(tensor: Tensor, key: Any) -> Tensor:
 
 OPERATORS: dict[str, Callable[..., Tensor]] = {
     "__add__": _named(add, "add"),
-    "__radd__": lambda s, o: add(convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="add"),
+    "__radd__": _reflected(add, "add"),
     "__sub__": _named(subtract, "sub"),
-    "__rsub__": lambda s, o: subtract(
-        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="sub"
-    ),
+    "__rsub__": _reflected(subtract, "sub"),
     "__mul__": _named(multiply, "mul"),
-    "__rmul__": lambda s, o: multiply(
-        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="mul"
-    ),
+    "__rmul__": _reflected(multiply, "mul"),
     "__truediv__": lambda s, o: _truediv(s, o, "truediv"),
-    "__rtruediv__": lambda s, o: _truediv(
-        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, "truediv"
-    ),
+    "__rtruediv__": _reflected(lambda x, y, name: _truediv(x, y, name), "truediv"),
     "__floordiv__": _named(floordiv, "floordiv"),
-    "__rfloordiv__": lambda s, o: floordiv(
-        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="floordiv"
-    ),
+    "__rfloordiv__": _reflected(floordiv, "floordiv"),
     "__mod__": _named(floormod, "mod"),
-    "__rmod__": lambda s, o: floormod(
-        convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="mod"
-    ),
+    "__rmod__": _reflected(floormod, "mod"),
     "__pow__": _named(pow, "pow"),
-    "__rpow__": lambda s, o: pow(convert_to_tensor(o, dtype=s.dtype.base_dtype), s, name="pow"),
+    "__rpow__": _reflected(pow, "pow"),
     "__matmul__": lambda s, o: matmul(s, o),
     "__rmatmul__": lambda s, o: matmul(o, s),
     "__neg__": lambda s: negative(s, name="Neg"),

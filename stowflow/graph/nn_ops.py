@@ -368,3 +368,46 @@ def resize_nearest_neighbor(
     attrs = {"align_corners": align_corners, "half_pixel_centers": half_pixel_centers}
     inputs = {"images": images, "size": size}
     return _one("ResizeNearestNeighbor", inputs, attrs, name or "ResizeNearestNeighbor")
+
+
+def embedding_lookup(
+    params: Any,
+    ids: Any,
+    partition_strategy: str = "mod",
+    name: str | None = None,
+    validate_indices: bool = True,
+    max_norm: Any = None,
+) -> Tensor:
+    """Looks up rows of one embedding table (``tf.compat.v1.nn.embedding_lookup``).
+
+    Builds TF's nodes for a single table: a ``GatherV2`` named after the scope
+    (``embedding_lookup``) and ``embedding_lookup/Identity``. Its gradient with respect to
+    the table is an ``IndexedSlices``.
+
+    Raises:
+        ValueError: for no params (TF's message).
+        NotImplementedError: for a partitioned table (several params) or ``max_norm``.
+    """
+    del validate_indices, partition_strategy
+    if params is None:
+        raise ValueError("params must be specified")
+    tables = list(params) if isinstance(params, list | tuple) else [params]
+    if not tables:
+        raise ValueError("Length of params is currently 0. Need at least one param.")
+    if len(tables) > 1 or max_norm is not None:
+        raise NotImplementedError(
+            "embedding_lookup over several partitions or with max_norm is not built by stowflow yet"
+        )
+    graph = get_default_graph()
+    with graph.name_scope(name or "embedding_lookup") as scope:
+        table = convert_to_tensor(tables[0], name="params")
+        ids_t = convert_to_tensor(ids, name="ids")
+        with graph.colocate_with(table.op):
+            axis = convert_to_tensor(np.array(0, np.int32), name="axis")
+            result = _one(
+                "GatherV2",
+                {"params": table, "indices": ids_t, "axis": axis},
+                {"batch_dims": 0},
+                scope,
+            )
+        return _one("Identity", {"input": result}, {}, "Identity")

@@ -1,8 +1,14 @@
-"""TF1 variables: ``tf.Variable`` (reference variables), ``tf.get_variable`` and scopes.
+"""TF1 variables: ``tf.Variable`` (reference and resource variables), ``tf.get_variable``.
 
-A variable is four ops, named as TensorFlow names them: ``v`` (VariableV2), its
+A reference variable is four ops, named as TensorFlow names them: ``v`` (VariableV2), its
 initial value (``v/initial_value`` or ``v/Initializer/...``), ``v/Assign`` (the
 initializer) and ``v/read`` (the snapshot every reader uses).
+
+A resource variable (``use_resource=True``, ``tf.enable_resource_variables()``) is TF's
+``ResourceVariable`` in graph mode: ``v`` (VarHandleOp, ``shared_name`` = its name),
+``v/Initializer/...``, ``v/IsInitialized/VarIsInitializedOp``, ``v/Assign``
+(AssignVariableOp) and ``v/Read/ReadVariableOp``; every other use reads afresh with a
+``ReadVariableOp`` in the caller's name scope.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 
 from stowflow import _deprecation, dtypes
 from stowflow.graph import initializers as init_ops
-from stowflow.graph.builder import apply_op_outputs, convert_to_tensor
+from stowflow.graph.builder import apply_op, apply_op_outputs, convert_to_tensor
 from stowflow.graph.core import (
     OPERATOR_METHODS,
     Graph,
@@ -77,6 +83,13 @@ class Variable:
         dtype: convert the initial value to this type.
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """``tf.Variable(..., use_resource=True)`` (or after ``enable_resource_variables``)
+        and a resource VariableDef make a :class:`ResourceVariable`, as TF1's VariableV1."""
+        if cls is Variable and _wants_resource(args, kwargs):
+            return object.__new__(ResourceVariable)
+        return object.__new__(cls)
+
     def __init__(
         self,
         initial_value: Any = None,
@@ -107,10 +120,16 @@ class Variable:
         collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
-        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
-            true_name = scope[:-1]
+        with (
+            graph.control_dependencies(None),
+            graph.name_scope(name or "Variable") as scope,
+            contextlib.ExitStack() as loc_scope,
+        ):
             if callable(initial_value):
-                with graph.name_scope("Initializer"), graph.colocate_with(_LocName(true_name)):
+                # TF's RefVariable: the initializer and the VariableV2 carry the variable's
+                # colocation group through an attr scope (the variable does not exist yet).
+                loc_scope.enter_context(graph._attr_scope({"_class": _loc_attr(scope[:-1])}))
+                with graph.name_scope("Initializer"):
                     init_value = initial_value()
                 self._initial_value = convert_to_tensor(
                     init_value, dtype=dtype, name="initial_value"
@@ -136,16 +155,13 @@ class Variable:
                 },
                 name=scope,
             )
+            loc_scope.close()
             self._variable._shape = init_shape if validate_shape else TensorShape(None)
             with graph.colocate_with(self._variable.op):
                 self._initializer_op = _one(
                     "Assign",
                     {"ref": self._variable, "value": self._initial_value},
-                    {
-                        "validate_shape": validate_shape,
-                        "use_locking": True,
-                        "_has_manual_control_dependencies": True,
-                    },
+                    {"validate_shape": validate_shape, "use_locking": True},
                     name="Assign",
                 ).op
                 self._initializer_op._outputs[0]._shape = self._variable.shape
@@ -341,12 +357,380 @@ def _install_variable_operators() -> None:
 _install_variable_operators()
 
 
-class _LocName:
-    """Colocation target for ops created before the variable op exists."""
+# -- resource variables -------------------------------------------------------------------------
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.op = self
+_RESOURCE_BY_DEFAULT = [
+    False
+]  # tf.enable_resource_variables() flips it (TF's _DEFAULT_USE_RESOURCE)
+_USE_RESOURCE_POSITION = 12  # use_resource's index in Variable.__init__'s positional params
+_VARIABLE_DEF_POSITION = 6
+
+
+def _wants_resource(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    variable_def = kwargs.get("variable_def")
+    if variable_def is None and len(args) > _VARIABLE_DEF_POSITION:
+        variable_def = args[_VARIABLE_DEF_POSITION]
+    if variable_def is not None:
+        return bool(getattr(variable_def, "is_resource", False))
+    use_resource = kwargs.get("use_resource")
+    if use_resource is None and len(args) > _USE_RESOURCE_POSITION:
+        use_resource = args[_USE_RESOURCE_POSITION]
+    return _RESOURCE_BY_DEFAULT[0] if use_resource is None else bool(use_resource)
+
+
+def enable_resource_variables() -> None:
+    """``tf.enable_resource_variables``: new variables are resource variables by default."""
+    _RESOURCE_BY_DEFAULT[0] = True
+
+
+def disable_resource_variables() -> None:
+    """``tf.disable_resource_variables``: new variables are reference variables by default."""
+    _RESOURCE_BY_DEFAULT[0] = False
+
+
+def resource_variables_enabled() -> bool:
+    """``tf.resource_variables_enabled``: whether variables default to resource variables."""
+    return _RESOURCE_BY_DEFAULT[0]
+
+
+def _loc_attr(name: str) -> Any:
+    from stowflow.graph import attrs as attr_codec
+
+    return attr_codec.encode("list(string)", [f"loc:@{name}"])
+
+
+def _op(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any], name: str) -> Any:
+    """One op: its first output, or the op itself when it has none."""
+    result = apply_op(op_type, inputs, attrs, name=name)
+    return result[0] if isinstance(result, list) else result
+
+
+class ResourceVariable(Variable):
+    """A TF1 resource variable (``ResourceVariable`` in graph mode).
+
+    Made by ``tf.Variable(..., use_resource=True)``, ``tf.get_variable`` under a resource
+    scope, or after :func:`enable_resource_variables`. ``dtype`` is the plain dtype
+    (``float32``, not ``float32_ref``); ``handle`` is the DT_RESOURCE tensor of its
+    VarHandleOp; each read is a ``ReadVariableOp`` made where it is used.
+    """
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        collections: list[str] | None = None,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        expected_shape: Any = None,
+        import_scope: str | None = None,
+        constraint: Any = None,
+        use_resource: Any = None,
+        synchronization: Any = None,
+        aggregation: Any = None,
+        shape: Any = None,
+        **_: Any,
+    ) -> None:
+        self._save_slice_info = None
+        self._trainable = trainable
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        graph = get_default_graph()
+        collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
+            handle_name = scope[:-1]
+            with graph._attr_scope({"_class": _loc_attr(handle_name)}):
+                with graph.name_scope("Initializer"):
+                    value = initial_value() if callable(initial_value) else initial_value
+                    self._initial_value = convert_to_tensor(
+                        value, dtype=dtype, name="initial_value"
+                    )
+                var_shape = as_shape(shape) if shape is not None else self._initial_value.shape
+                if validate_shape and not var_shape.is_fully_defined():
+                    raise ValueError(
+                        f"initial_value must have a shape specified: {self._initial_value!r}"
+                    )
+                if not validate_shape:
+                    var_shape = TensorShape(None)
+                self._dtype = self._initial_value.dtype.base_dtype
+                self._handle = _op(
+                    "VarHandleOp",
+                    {},
+                    {
+                        "dtype": self._dtype,
+                        "shape": var_shape,
+                        "shared_name": handle_name,
+                        "container": "",
+                        "debug_name": scope,
+                    },
+                    name=scope,
+                )
+            self._shape = var_shape
+            with graph.name_scope("IsInitialized"):
+                self._is_initialized_op = _op(
+                    "VarIsInitializedOp", {"resource": self._handle}, {}, "VarIsInitializedOp"
+                )
+            with graph.name_scope("Assign") as assign_scope:
+                with graph.colocate_with(None, ignore_existing=True):
+                    self._initializer_op = _op(
+                        "AssignVariableOp",
+                        {"resource": self._handle, "value": self._initial_value},
+                        {"dtype": self._dtype},
+                        assign_scope,
+                    )
+            with graph.name_scope("Read"):
+                self._graph_element = self._read("ReadVariableOp")
+        graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def: Any, import_scope: str | None) -> None:
+        graph = get_default_graph()
+
+        def scoped(name: str) -> str:
+            return f"{import_scope}/{name}" if import_scope else name
+
+        self._handle = graph.as_graph_element(scoped(variable_def.variable_name))  # type: ignore[assignment]
+        self._initializer_op = graph.as_graph_element(scoped(variable_def.initializer_name))  # type: ignore[assignment]
+        self._graph_element = graph.as_graph_element(scoped(variable_def.snapshot_name))  # type: ignore[assignment]
+        self._initial_value = (
+            graph.as_graph_element(scoped(variable_def.initial_value_name))  # type: ignore[assignment]
+            if variable_def.initial_value_name
+            else None
+        )
+        self._trainable = variable_def.trainable
+        self._dtype = dtypes.as_dtype(self._handle.op.get_attr("dtype"))
+        declared = self._handle.op.get_attr("shape")
+        self._shape = declared if isinstance(declared, TensorShape) else as_shape(declared)
+        if variable_def.HasField("save_slice_info_def"):
+            info = variable_def.save_slice_info_def
+            self._save_slice_info = SaveSliceInfo(
+                info.full_name, list(info.full_shape), list(info.var_offset), list(info.var_shape)
+            )
+
+    def _read(self, name: str) -> Tensor:
+        out = _op("ReadVariableOp", {"resource": self._handle}, {"dtype": self._dtype}, name)
+        out._shape = self._shape
+        return out
+
+    # -- properties -------------------------------------------------------------------------
+
+    @property
+    def handle(self) -> Tensor:
+        """The DT_RESOURCE output of the VarHandleOp."""
+        return self._handle
+
+    @property
+    def name(self) -> str:
+        """``"v:0"``."""
+        return self._handle.name
+
+    @property
+    def op(self) -> Operation:
+        """The VarHandleOp."""
+        return self._handle.op
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        """The variable's dtype (never a ``_ref`` type)."""
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        """The variable's static shape."""
+        return self._shape
+
+    @property
+    def device(self) -> str:
+        """The VarHandleOp's device."""
+        return self._handle.device
+
+    @property
+    def graph(self) -> Graph:
+        """The owning graph."""
+        return self._handle.graph
+
+    @property
+    def create(self) -> Operation:
+        """The initializer op (TF's alias)."""
+        return self._initializer_op
+
+    def value(self) -> Tensor:
+        """A fresh read (``ReadVariableOp`` in the current name scope, not colocated)."""
+        with self.graph.colocate_with(None, ignore_existing=True):
+            return self._read("ReadVariableOp")
+
+    def read_value(self) -> Tensor:
+        """``Read/ReadVariableOp`` followed by an ``Identity``, as TF's ``read_value``."""
+        from stowflow.graph import array_ops
+
+        with self.graph.name_scope("Read"):
+            value = self._read("ReadVariableOp")
+        return array_ops.identity(value)
+
+    def is_initialized(self, name: str | None = None) -> Tensor:
+        """A bool scalar: has the variable a value in the Session?"""
+        return _op(
+            "VarIsInitializedOp", {"resource": self._handle}, {}, name or "VarIsInitializedOp"
+        )
+
+    def _ref(self) -> Tensor:
+        return self._handle
+
+    def _as_tensor(self, as_ref: bool = False) -> Tensor:
+        return self._handle if as_ref else self.value()
+
+    def _as_graph_element(self) -> Tensor:
+        return self._graph_element
+
+    def eval(self, session: Any = None) -> Any:
+        """The current value in ``session`` (or the default session)."""
+        from stowflow.graph import session as session_lib
+
+        return session_lib.run_with_default(self._graph_element, None, session, "variable", "eval")
+
+    def _update(
+        self, op_type: str, value: Any, name: str | None, read_value: bool, extra: dict[str, Any]
+    ) -> Any:
+        graph = self.graph
+        value_t = convert_to_tensor(value, dtype=self._dtype)
+        if not self._shape.is_compatible_with(value_t.shape):
+            raise ValueError(
+                f"Cannot assign value to variable ' {self.op.name}': Shape mismatch.The variable "
+                f"shape {self._shape}, and the assigned value shape {value_t.shape} are "
+                "incompatible."
+            )
+        update = _op(
+            op_type,
+            {"resource": self._handle, "value": value_t},
+            {"dtype": self._dtype, **extra},
+            name or op_type,
+        )
+        if not read_value:
+            return update
+        with graph.control_dependencies([update]):
+            return _UnreadVariable(self, update, self._read("ReadVariableOp"))
+
+    def assign(
+        self, value: Any, use_locking: Any = None, name: str | None = None, read_value: bool = True
+    ) -> Any:
+        """``AssignVariableOp``; returns a read made after it (or the op)."""
+        return self._update("AssignVariableOp", value, name, read_value, {"validate_shape": True})
+
+    def assign_add(
+        self, delta: Any, use_locking: Any = None, name: str | None = None, read_value: bool = True
+    ) -> Any:
+        """``AssignAddVariableOp``; returns a read made after it (or the op)."""
+        return self._update("AssignAddVariableOp", delta, name, read_value, {})
+
+    def assign_sub(
+        self, delta: Any, use_locking: Any = None, name: str | None = None, read_value: bool = True
+    ) -> Any:
+        """``AssignSubVariableOp``; returns a read made after it (or the op)."""
+        return self._update("AssignSubVariableOp", delta, name, read_value, {})
+
+    def to_proto(self, export_scope: str | None = None) -> Any:
+        """A VariableDef (``is_resource: true``) for MetaGraph collections."""
+        proto = variable_pb2.VariableDef(
+            variable_name=self._handle.name,
+            initializer_name=self._initializer_op.name,
+            snapshot_name=self._graph_element.name,
+            is_resource=True,
+            trainable=self._trainable,
+        )
+        if self._initial_value is not None:
+            proto.initial_value_name = self._initial_value.name
+        if self._save_slice_info is not None:
+            proto.save_slice_info_def.CopyFrom(self._save_slice_info.to_proto())
+        return proto
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"'ResourceVariable' object has no attribute '{name}'")
+
+
+class _UnreadVariable:
+    """What a resource variable's ``assign*`` returns (TF's ``_UnreadVariable``, graph mode).
+
+    It converts to the read made right after the update, while its ``op`` is the update
+    itself: ``tf.group(v.assign(x))`` waits for the AssignVariableOp, as in TF.
+    """
+
+    def __init__(self, variable: ResourceVariable, update: Operation, read: Tensor) -> None:
+        self._variable = variable
+        self._parent_op = update
+        self._read = read
+
+    @property
+    def op(self) -> Operation:
+        """The update op."""
+        return self._parent_op
+
+    @property
+    def handle(self) -> Tensor:
+        """The variable's handle."""
+        return self._variable.handle
+
+    @property
+    def name(self) -> str:
+        """The name of the variable's handle (TF's)."""
+        return self._variable.name
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        """The variable's dtype."""
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        """The variable's shape."""
+        return self._variable.shape
+
+    @property
+    def graph(self) -> Graph:
+        """The owning graph."""
+        return self._variable.graph
+
+    def value(self) -> Tensor:
+        """The read made after the update."""
+        return self._read
+
+    def _as_tensor(self, as_ref: bool = False) -> Tensor:
+        return self._variable.handle if as_ref else self._read
+
+    def _as_graph_element(self) -> Tensor:
+        return self._read
+
+    def eval(self, session: Any = None) -> Any:
+        """The value after the update, in ``session`` (or the default session)."""
+        return self._read.eval(session=session)
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+
+def _install_resource_operators() -> None:
+    def make(method: str) -> Callable[..., Any]:
+        def operator(self: Any, *args: Any) -> Any:
+            return getattr(self.value(), method)(*args)
+
+        return operator
+
+    for method in OPERATOR_METHODS:
+        setattr(ResourceVariable, method, make(method))
+        setattr(_UnreadVariable, method, make(method))
+
+
+_install_resource_operators()
 
 
 def assign(
@@ -453,6 +837,8 @@ def initialize_all_variables() -> Operation:
 
 def is_variable_initialized(variable: Any) -> Tensor:
     """A bool tensor: has ``variable`` been initialized?"""
+    if isinstance(variable, ResourceVariable):
+        return variable.is_initialized()
     return _one("IsVariableInitialized", {"ref": variable._ref()}, None, "IsVariableInitialized")
 
 
@@ -485,17 +871,23 @@ class VariableScope:
         initializer: Any = None,
         partitioner: Any = None,
         dtype: Any = dtypes.float32,
+        use_resource: Any = None,
     ) -> None:
         self.name = name
         self.reuse = reuse
         self.initializer = initializer
         self.partitioner = partitioner
         self.dtype = dtype
+        self.use_resource = use_resource
         self.original_name_scope = name + "/" if name else ""
 
     def reuse_variables(self) -> None:
         """Sets ``reuse=True`` for the rest of this scope."""
         self.reuse = True
+
+    def set_use_resource(self, use_resource: bool) -> None:
+        """New variables in this scope are resource variables when ``use_resource``."""
+        self.use_resource = use_resource
 
 
 class _ReuseMode(enum.Enum):
@@ -557,6 +949,7 @@ def variable_scope(
         initializer=initializer if initializer is not None else outer.initializer,
         partitioner=partitioner if partitioner is not None else outer.partitioner,
         dtype=dtype if dtype is not None else outer.dtype,
+        use_resource=_scope_use_resource(use_resource, name_or_scope, outer),
     )
     graph._var_scope = scope
     try:
@@ -568,6 +961,15 @@ def variable_scope(
             yield scope
     finally:
         graph._var_scope = outer
+
+
+def _scope_use_resource(explicit: Any, name_or_scope: Any, outer: VariableScope) -> Any:
+    """The explicit flag, else a re-entered scope's own, else the enclosing scope's."""
+    if explicit is not None:
+        return explicit
+    if isinstance(name_or_scope, VariableScope) and name_or_scope.use_resource is not None:
+        return name_or_scope.use_resource
+    return outer.use_resource
 
 
 def _unique_scope_name(graph: Graph, outer: str, base: str) -> str:
@@ -637,7 +1039,7 @@ def get_variable(
     tf_dtype = dtypes.as_dtype(dtype if dtype is not None else scope.dtype)
     initializer = initializer if initializer is not None else scope.initializer
     partitioner = partitioner if partitioner is not None else scope.partitioner
-    from_value = isinstance(initializer, np.ndarray | list | int | float | Tensor)
+    from_value = isinstance(initializer, np.ndarray | np.generic | list | int | float | Tensor)
     if from_value and shape is not None and validate_shape:
         raise ValueError("If initializer is a constant, do not specify shape.")
     if from_value:
@@ -654,6 +1056,10 @@ def get_variable(
         )
     full_shape = as_shape(shape).as_list()
     trainable = True if trainable is None else trainable
+    if use_resource is None:
+        use_resource = scope.use_resource
+    if use_resource is None:
+        use_resource = _RESOURCE_BY_DEFAULT[0]
     if partitioner is not None:
         from stowflow.graph import partitioned
 
@@ -671,6 +1077,7 @@ def get_variable(
                 # A value initializer keeps its own dtype (TF passes dtype=None then).
                 dtype=None if from_value else tf_dtype,
                 validate_shape=validate_shape,
+                use_resource=use_resource,
             )
     store[full_name] = var
     return var

@@ -13,18 +13,23 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from stowflow import dtypes
+from stowflow.graph import array_ops
 from stowflow.graph import grad_ops as g
 from stowflow.graph import variables as variables_lib
-from stowflow.graph.builder import apply_op, constant, convert_to_tensor
+from stowflow.graph.builder import apply_op, apply_op_outputs, constant, convert_to_tensor
 from stowflow.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from stowflow.graph.gradients import gradients
+from stowflow.graph.indexed_slices import IndexedSlices
 from stowflow.graph.kernels import training_kernels  # noqa: F401 - registers the Apply* kernels
+
+logger = logging.getLogger("tensorflow")
 
 GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
 
@@ -157,14 +162,17 @@ class Optimizer:
         pairs = tuple(grads_and_vars)
         if not pairs:
             raise ValueError("No variables provided.")
-        pairs = tuple((None if gr is None else convert_to_tensor(gr), v) for gr, v in pairs)
+        pairs = tuple(
+            (gr if gr is None or isinstance(gr, IndexedSlices) else convert_to_tensor(gr), v)
+            for gr, v in pairs
+        )
         var_list = [v for gr, v in pairs if gr is not None]
         if not var_list:
             raise ValueError(
                 f"No gradients provided for any variable: {[str(v) for _, v in pairs]}."
             )
         graph = get_default_graph()
-        with graph.control_dependencies(None), graph.name_scope(None):
+        with graph.control_dependencies(None):  # TF's init_scope keeps the name scope
             self._create_slots(var_list)
         with graph.name_scope(name or self._name) as scope:
             self._prepare()
@@ -173,10 +181,7 @@ class Optimizer:
                 if grad is None:
                     continue
                 with graph.name_scope("update_" + _var_name(var)), graph.colocate_with(var.op):
-                    if _is_resource(var):
-                        update_ops.append(self._resource_apply_dense(grad, var))
-                    else:
-                        update_ops.append(self._apply_dense(grad, var))
+                    update_ops.append(self._update(grad, var))
             if global_step is None:
                 train_op = self._finish(update_ops, scope)
             else:
@@ -187,6 +192,41 @@ class Optimizer:
         if train_op not in ref:
             ref.append(train_op)
         return train_op
+
+    def _update(self, grad: Any, var: Any) -> Operation:
+        """TF's variable processors: dense or sparse, ref or resource."""
+        sparse = isinstance(grad, IndexedSlices)
+        if _is_resource(var):
+            if sparse:
+                return self._resource_apply_sparse_duplicate_indices(grad.values, var, grad.indices)
+            return self._resource_apply_dense(grad, var)
+        if sparse:
+            return self._apply_sparse_duplicate_indices(grad, var)
+        return self._apply_dense(grad, var)
+
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Operation:
+        """Sums the rows of repeated indices (``Unique`` + ``UnsortedSegmentSum``) first."""
+        values, indices = _deduplicate(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
+
+    def _resource_apply_sparse_duplicate_indices(
+        self, grad: Tensor, var: Any, indices: Tensor
+    ) -> Operation:
+        """The resource twin of :meth:`_apply_sparse_duplicate_indices`."""
+        values, unique = _deduplicate(grad, indices)
+        return self._resource_apply_sparse(values, var, unique)
+
+    def _apply_sparse(self, grad: IndexedSlices, var: Any) -> Operation:
+        raise NotImplementedError(
+            f"{type(self).__name__}: sparse (IndexedSlices) updates of {var.op.name} are not "
+            "built by stowflow yet"
+        )
+
+    def _resource_apply_sparse(self, grad: Tensor, var: Any, indices: Tensor) -> Operation:
+        raise NotImplementedError(
+            f"{type(self).__name__}: sparse (IndexedSlices) updates of {var.op.name} are not "
+            "built by stowflow yet"
+        )
 
     # -- slots ----------------------------------------------------------------------------------
 
@@ -205,23 +245,41 @@ class Optimizer:
             own.extend(slots.values())
         return own
 
-    def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
+    def _slot(self, var: Any, slot_name: str, make: Callable[[], Any]) -> Any:
         slots = self._slots.setdefault(slot_name, {})
         key = _var_name(var)
         if key not in slots:
-            slots[key] = _create_zeros_slot(var, op_name)
+            slots[key] = make()
         return slots[key]
+
+    def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
+        """TF's ``_zeros_slot``: ``<var>/<op_name>`` (made unique), zeros, like ``var``."""
+        return self._slot(var, slot_name, lambda: _create_slot(var, op_name, _zeros))
+
+    def _get_or_make_slot_with_initializer(
+        self,
+        var: Any,
+        initializer: Callable[[list[int], Any], Tensor],
+        slot_name: str,
+        op_name: str,
+    ) -> Any:
+        """A slot whose initial value ``initializer(shape, dtype)`` builds under ``Initializer``."""
+        return self._slot(var, slot_name, lambda: _create_slot(var, op_name, initializer))
+
+    def _get_or_make_slot(self, var: Any, value: Tensor, slot_name: str, op_name: str) -> Any:
+        """A slot initialised from an existing tensor ``value`` (TF's ``create_slot``)."""
+        return self._slot(var, slot_name, lambda: _create_slot(var, op_name, value))
 
     def _non_slot_variable(self, initial_value: float, name: str, colocate_with: Any) -> Any:
         key = (name, colocate_with.graph)
         if key not in self._non_slot:
             graph = colocate_with.graph
             with graph.colocate_with(colocate_with.op):
-                self._non_slot[key] = _new_variable(
+                self._non_slot[key] = variables_lib.Variable(
                     np.array(initial_value, dtype=np.float32),
-                    name,
-                    colocate_with,
-                    initializer_scope=False,
+                    name=name,
+                    trainable=False,
+                    use_resource=_is_resource(colocate_with),
                 )
         return self._non_slot[key]
 
@@ -266,38 +324,74 @@ def _increment(global_step: Any, scope: str) -> Operation:
     return out[0].op if isinstance(out, list) else out
 
 
-def _new_variable(value: Any, name: str, primary: Any, initializer_scope: bool) -> Any:
-    """A non-trainable TF1 variable of the same kind (ref/resource) as ``primary``."""
-    init: Any = value
-    if initializer_scope:  # zeros_initializer: one splatted zero, as TF's array_ops.zeros
-
-        def init() -> Tensor:
-            zero = np.zeros((), dtype=value.dtype)
-            return constant(zero, shape=list(value.shape), name="zeros")
-
-    return variables_lib.Variable(
-        init,
-        name=name,
-        trainable=False,
-        collections=[GraphKeys.GLOBAL_VARIABLES],
-        use_resource=_is_resource(primary),
-    )
+def splat(value: float, shape: list[int], dtype: Any, name: str) -> Tensor:
+    """TF's ``array_ops.zeros``/``ones`` for a static shape: one splatted Const below 1000
+    elements, else ``Fill(<name>/shape_as_tensor, <name>/Const)`` (keeps GraphDefs small)."""
+    scalar = np.array(value, dtype=dtypes.as_dtype(dtype).as_numpy_dtype)
+    if int(np.prod(shape)) < 1000:
+        return constant(scalar, shape=list(shape), name=name)
+    graph = get_default_graph()
+    with graph.name_scope(name) as scope:
+        dims = constant(np.array(shape, dtype=np.int32), name="shape_as_tensor")
+        inputs = {"dims": dims, "value": constant(scalar, name="Const")}
+        return apply_op_outputs("Fill", inputs, None, scope)[0]
 
 
-def _create_zeros_slot(primary: Any, op_name: str) -> Any:
-    """TF's ``slot_creator.create_zeros_slot``: ``<primary>/<op_name>``, zeros, colocated."""
+def _zeros(shape: list[int], dtype: Any) -> Tensor:
+    return splat(0, shape, dtype, "zeros")
+
+
+def _create_slot(primary: Any, op_name: str, init: Any) -> Any:
+    """TF's ``slot_creator``: ``<primary>/<op_name>`` made unique, not trainable, colocated
+    with ``primary``, of its kind (ref/resource). ``init`` is an existing Tensor or a
+    ``fn(shape, dtype)`` run under the slot's ``Initializer`` scope.
+
+    Raises:
+        NotImplementedError: for a primary whose shape is not fully known.
+    """
     shape = primary.shape
     if not shape.is_fully_defined():
         raise NotImplementedError(f"slot of {primary.op.name}: the shape must be fully known")
     dtype = primary.dtype.base_dtype
-    zeros = np.zeros(shape.as_list(), dtype=dtype.as_numpy_dtype)
+    value: Any = init
+    if callable(init):
+
+        def value() -> Tensor:
+            return init(shape.as_list(), dtype)
+
     graph = primary.op.graph
     with graph.control_dependencies(None), graph.name_scope(None):
         with graph.colocate_with(primary.op):
-            return _new_variable(zeros, f"{primary.op.name}/{op_name}", primary, True)
+            return variables_lib.Variable(
+                value,
+                name=f"{primary.op.name}/{op_name}",
+                trainable=False,
+                collections=[GraphKeys.GLOBAL_VARIABLES],
+                use_resource=_is_resource(primary),
+            )
 
 
-def _cast(t: Any, dtype: Any) -> Tensor:
+def _deduplicate(values: Tensor, indices: Tensor) -> tuple[Tensor, Tensor]:
+    """TF's ``_deduplicate_indexed_slices``: (summed rows, unique indices)."""
+    unique, positions = apply_op_outputs(
+        "Unique", {"x": indices}, {"out_idx": dtypes.int32}, name="Unique"
+    )
+    count = array_ops.shape(unique)[0]
+    summed = apply_op_outputs(
+        "UnsortedSegmentSum",
+        {"data": values, "segment_ids": positions, "num_segments": count},
+        None,
+        name="UnsortedSegmentSum",
+    )[0]
+    return summed, unique
+
+
+def _cast(t: Any, dtype: Any) -> Any:
+    """TF's ``math_ops.cast``: a value (variable too) already of ``dtype`` passes unchanged,
+    so a resource variable is read inside the update op's own name scope."""
+    current = getattr(t, "dtype", None)
+    if current is not None and current.base_dtype == dtypes.as_dtype(dtype).base_dtype:
+        return t
     return g.cast(convert_to_tensor(t), dtype)
 
 
@@ -335,6 +429,21 @@ class GradientDescentOptimizer(Optimizer):
             "ResourceApplyGradientDescent",
             {"var": var.handle, "alpha": _cast(self._lr_t, var.dtype), "delta": grad},
             {"use_locking": self._use_locking},
+        )
+
+    def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Operation:
+        """``ScatterSub`` of ``values * lr`` (repeated indices add up in the kernel)."""
+        delta = grad.values * _cast(self._lr_t, var.dtype.base_dtype)
+        updates = {"ref": var._as_tensor(as_ref=True), "indices": grad.indices, "updates": delta}
+        return _apply("ScatterSub", updates, {"use_locking": self._use_locking})
+
+    def _resource_apply_sparse_duplicate_indices(
+        self, grad: Tensor, var: Any, indices: Tensor
+    ) -> Operation:
+        """``ResourceScatterAdd`` of ``-values * lr``."""
+        delta = -grad * _cast(self._lr_t, grad.dtype.base_dtype)
+        return _apply(
+            "ResourceScatterAdd", {"resource": var.handle, "indices": indices, "updates": delta}, {}
         )
 
 
@@ -382,6 +491,14 @@ class MomentumOptimizer(Optimizer):
 
     def _resource_apply_dense(self, grad: Tensor, var: Any) -> Operation:
         return _apply("ResourceApplyMomentum", self._inputs(grad, var, True), self._attrs())
+
+    def _apply_sparse(self, grad: IndexedSlices, var: Any) -> Operation:
+        inputs = {**self._inputs(grad.values, var, False), "indices": grad.indices}
+        return _apply("SparseApplyMomentum", inputs, self._attrs())
+
+    def _resource_apply_sparse(self, grad: Tensor, var: Any, indices: Tensor) -> Operation:
+        inputs = {**self._inputs(grad, var, True), "indices": indices}
+        return _apply("ResourceSparseApplyMomentum", inputs, self._attrs())
 
 
 class AdamOptimizer(Optimizer):
@@ -465,7 +582,7 @@ class AdamOptimizer(Optimizer):
                 g.mul(convert_to_tensor(beta2_power), self._t["beta2"], name="mul"),
                 use_locking=self._use_locking,
             )
-        return g.group([*update_ops, update_beta1, update_beta2], name=name_scope)
+        return g.group([*update_ops, update_beta1.op, update_beta2.op], name=name_scope)
 
 
 def _apply(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any]) -> Operation:
@@ -473,30 +590,58 @@ def _apply(op_type: str, inputs: dict[str, Any], attrs: dict[str, Any]) -> Opera
     return result[0].op if isinstance(result, list) else result
 
 
-def get_global_step(graph: Any = None) -> Any:
-    """The graph's global step variable, or None.
+def assert_global_step(global_step_tensor: Any) -> None:
+    """``tf.train.assert_global_step``: a scalar integer Variable or Tensor.
 
     Raises:
-        TypeError: when the collection holds more than one, or a non-integer (TF's text).
+        TypeError: TF's messages for another kind of object, a non-integer or a non-scalar.
+    """
+    if not isinstance(global_step_tensor, Tensor | variables_lib.Variable):
+        raise TypeError(
+            f'Existing "global_step" must be a Variable or Tensor: {global_step_tensor}.'
+        )
+    if not global_step_tensor.dtype.base_dtype.is_integer:
+        raise TypeError(
+            f'Existing "global_step" does not have integer type: {global_step_tensor.dtype}'
+        )
+    shape = global_step_tensor.get_shape()
+    if shape.ndims != 0 and shape.is_fully_defined():
+        raise TypeError(f'Existing "global_step" is not scalar: {shape}')
+
+
+def get_global_step(graph: Any = None) -> Any:
+    """The graph's global step: the GLOBAL_STEP collection's one entry, else the tensor
+    ``global_step:0``, else None (also None, with TF's error log, for several entries).
+
+    Raises:
+        TypeError: for a global step that is not a scalar integer (TF's messages).
     """
     graph = graph or get_default_graph()
     steps = graph.get_collection(GraphKeys.GLOBAL_STEP)
-    if not steps:
-        return None
     if len(steps) > 1:
-        raise TypeError("There should be only one global step tensor")
-    step = steps[0]
-    if not step.dtype.base_dtype.is_integer:
-        raise TypeError(f'Existing "global_step" does not have integer type: {step.dtype}')
+        logger.error("Multiple tensors in global_step collection.")
+        return None
+    if steps:
+        step = steps[0]
+    else:
+        try:
+            step = graph.get_tensor_by_name("global_step:0")
+        except KeyError:
+            return None
+    assert_global_step(step)
     return step
 
 
-def get_or_create_global_step(graph: Any = None) -> Any:
-    """``tf.train.get_or_create_global_step``: an int64 ``global_step`` variable, zeros."""
+def create_global_step(graph: Any = None) -> Any:
+    """``tf.train.create_global_step``: a new int64 scalar ``global_step`` variable (zeros,
+    not trainable, in GLOBAL_VARIABLES and GLOBAL_STEP), made by ``tf.get_variable``.
+
+    Raises:
+        ValueError: when the graph already has one (TF's message).
+    """
     graph = graph or get_default_graph()
-    step = get_global_step(graph)
-    if step is not None:
-        return step
+    if get_global_step(graph) is not None:
+        raise ValueError('"global_step" already exists.')
     with graph.as_default(), graph.name_scope(None):
         return variables_lib.get_variable(
             GraphKeys.GLOBAL_STEP,
@@ -506,6 +651,18 @@ def get_or_create_global_step(graph: Any = None) -> Any:
             trainable=False,
             collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
         )
+
+
+def get_or_create_global_step(graph: Any = None) -> Any:
+    """``tf.train.get_or_create_global_step``: the graph's global step, made if missing."""
+    graph = graph or get_default_graph()
+    step = get_global_step(graph)
+    return step if step is not None else create_global_step(graph)
+
+
+def global_step(sess: Any, global_step_tensor: Any) -> int:
+    """``tf.train.global_step``: the step's current value in ``sess`` as an int."""
+    return int(sess.run(global_step_tensor))
 
 
 def _zeros_initializer() -> Callable[..., Any]:

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from stowflow import _fs, dtypes, errors
 from stowflow import checkpoint as ckpt_lib
-from stowflow import dtypes, errors
 from stowflow.graph import array_ops
 from stowflow.graph.builder import apply_op, apply_op_outputs, constant
 from stowflow.graph.core import GraphKeys, Tensor, get_default_graph
-from stowflow.graph.variables import Variable, global_variables
+from stowflow.graph.variables import ResourceVariable, Variable, global_variables
 from stowflow.proto import saver_pb2
 from stowflow.training import meta_graph as meta_lib
 
@@ -72,6 +72,33 @@ def _saveables(var_list: Any) -> list[_Saveable]:
             out.append(_Saveable(name, part, spec))
     out.sort(key=lambda s: (s.name, s.spec))
     return out
+
+
+def _saved_tensor(var: Variable) -> Tensor:
+    """What SaveV2 reads: a ref variable's ref, a resource variable's ``Read/ReadVariableOp``."""
+    if isinstance(var, ResourceVariable):
+        return var._as_graph_element()
+    return var._ref()
+
+
+def _restore_resource(var: ResourceVariable, value: Tensor) -> Any:
+    """TF's ResourceVariableSaveable.restore: ``Identity`` then ``AssignVariableOp``.
+
+    Raises:
+        ValueError: when the checkpoint's static shape cannot fit the variable.
+    """
+    with get_default_graph().device(var.device):
+        restored = array_ops.identity(value)
+        if not var.shape.is_compatible_with(restored.shape):
+            raise ValueError(
+                f"Shapes {var.shape} and {restored.shape} are incompatible (restoring {var.op.name})"
+            )
+        return apply_op(
+            "AssignVariableOp",
+            {"resource": var.handle, "value": restored},
+            {"dtype": var.dtype},
+            name="AssignVariableOp",
+        )
 
 
 def _strings(values: list[str], name: str) -> Tensor:
@@ -166,7 +193,7 @@ class Saver:
                     "prefix": prefix,
                     "tensor_names": names,
                     "shape_and_slices": specs,
-                    "tensors": [s.var._ref() for s in saveables],
+                    "tensors": [_saved_tensor(s.var) for s in saveables],
                 },
                 {"_has_manual_control_dependencies": True},
                 name=scope,
@@ -188,6 +215,9 @@ class Saver:
             )
         assigns = []
         for saveable, value in zip(saveables, restored, strict=True):
+            if isinstance(saveable.var, ResourceVariable):
+                assigns.append(_restore_resource(saveable.var, value))
+                continue
             with graph.colocate_with(saveable.var.op):
                 out = apply_op_outputs(
                     "Assign",
@@ -279,8 +309,8 @@ class Saver:
         """Starts tracking existing checkpoints (e.g. after a restart)."""
         stamps = []
         for p in checkpoint_paths:
-            files = glob.glob(glob.escape(p) + ".index") or glob.glob(glob.escape(p))
-            stamps.append((p, max((os.path.getmtime(f) for f in files), default=time.time())))
+            files = _fs.glob(glob.escape(p) + ".index") or _fs.glob(glob.escape(p))
+            stamps.append((p, max((_fs.getmtime(f) for f in files), default=time.time())))
         self._last_checkpoints = sorted(stamps, key=lambda t: t[1])
 
     def _record(self, path: str) -> list[str]:
@@ -303,9 +333,9 @@ class Saver:
     @staticmethod
     def _delete_checkpoint_files(prefix: str) -> None:
         for pattern in (".index", ".data-?????-of-?????", ".meta"):
-            for f in glob.glob(glob.escape(prefix) + pattern):
+            for f in _fs.glob(glob.escape(prefix) + pattern):
                 with contextlib.suppress(FileNotFoundError):
-                    os.remove(f)
+                    _fs.remove(f)
 
     def as_saver_def(self) -> Any:
         """The SaverDef proto."""

@@ -21,7 +21,6 @@ from .nsutil import GOLDEN_DIR, load_cases, namespace
 
 GOLDEN = json.loads((GOLDEN_DIR / "training_goldens.json").read_text(encoding="utf-8"))
 CASES = load_cases()
-RESOURCE_CASES = {"mlp_resource"}
 
 
 def node_list(ops: list[Any]) -> list[list[Any]]:
@@ -42,8 +41,6 @@ def node_list(ops: list[Any]) -> list[list[Any]]:
 
 
 def build(name: str) -> tuple[Any, dict[str, Any], list[Any], list[Any]]:
-    if name in RESOURCE_CASES:
-        pytest.skip("stowflow's TF1 tf.Variable does not make resource variables yet")
     graph = tf.Graph()
     with graph.as_default():
         case = CASES.GRADIENT_CASES[name](namespace())
@@ -57,16 +54,7 @@ def build(name: str) -> tuple[Any, dict[str, Any], list[Any], list[Any]]:
         return graph, case, grads, graph.get_operations()[first:]
 
 
-# stowflow's forward tf.reduce_mean names its axes "Mean/Const" where TF names them "Const"
-# (math_ops._reduction; reported to the lead): the dynamic-batch Mean gradient reads them.
-FORWARD_NAMING = pytest.mark.xfail(strict=True, reason="forward reduce_mean axes named Mean/Const")
-GRAPH_CASES = [
-    pytest.param(n, marks=FORWARD_NAMING) if n == "mlp_dynamic_batch" else n
-    for n in sorted(GOLDEN["gradients"])
-]
-
-
-@pytest.mark.parametrize("name", GRAPH_CASES)
+@pytest.mark.parametrize("name", sorted(GOLDEN["gradients"]))
 def test_gradient_graph_is_tensorflows(name: str) -> None:
     _, _, grads, added = build(name)
     want = GOLDEN["gradients"][name]

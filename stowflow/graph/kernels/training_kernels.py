@@ -6,8 +6,10 @@ and the two softmax cross-entropy ops (each returns the loss and its backprop, a
 
 Session-state kernels (``fn(state, op, inputs)``, see ``state.py``): the ``Apply*`` updates
 of ref variables (they return the ref) and their ``ResourceApply*`` twins (no outputs), for
-GradientDescent, Momentum (Nesterov too) and Adam. The update formulas are those of TF's
-``training_ops.cc``; arithmetic stays in the variable's dtype.
+GradientDescent, Momentum (Nesterov too), Adam, Adagrad, RMSProp (centered too), Adadelta,
+Ftrl (V2: l2 shrinkage) and ProximalAdagrad. The update formulas are those of TF's
+``training_ops.cc``; arithmetic stays in the variable's dtype. Sparse updates
+(``SparseApply*``) are not here yet.
 """
 
 from __future__ import annotations
@@ -250,13 +252,158 @@ def _adam(
     return var - step, m, v
 
 
+def _adagrad(var: np.ndarray, accum: np.ndarray, lr: Any, grad: np.ndarray, attrs: Attrs) -> tuple:
+    if attrs.get("update_slots", True):
+        accum = accum + grad * grad
+    return var - grad * lr / np.sqrt(accum), accum
+
+
+def _rms_prop(
+    var: np.ndarray,
+    ms: np.ndarray,
+    mom: np.ndarray,
+    lr: Any,
+    rho: Any,
+    momentum: Any,
+    epsilon: Any,
+    grad: np.ndarray,
+    attrs: Attrs,
+) -> tuple:
+    ms = ms + (grad * grad - ms) * (var.dtype.type(1) - rho)
+    mom = mom * momentum + grad * lr / np.sqrt(ms + epsilon)
+    return var - mom, ms, mom
+
+
+def _centered_rms_prop(
+    var: np.ndarray,
+    mg: np.ndarray,
+    ms: np.ndarray,
+    mom: np.ndarray,
+    lr: Any,
+    rho: Any,
+    momentum: Any,
+    epsilon: Any,
+    grad: np.ndarray,
+    attrs: Attrs,
+) -> tuple:
+    one_minus_rho = var.dtype.type(1) - rho
+    ms = ms + (grad * grad - ms) * one_minus_rho
+    mg = mg + (grad - mg) * one_minus_rho
+    mom = mom * momentum + grad * lr / np.sqrt(ms - mg * mg + epsilon)
+    return var - mom, mg, ms, mom
+
+
+def _adadelta(
+    var: np.ndarray,
+    accum: np.ndarray,
+    accum_update: np.ndarray,
+    lr: Any,
+    rho: Any,
+    epsilon: Any,
+    grad: np.ndarray,
+    attrs: Attrs,
+) -> tuple:
+    one_minus_rho = var.dtype.type(1) - rho
+    accum = accum * rho + grad * grad * one_minus_rho
+    update = np.sqrt(accum_update + epsilon) / np.sqrt(accum + epsilon) * grad
+    accum_update = accum_update * rho + update * update * one_minus_rho
+    return var - update * lr, accum, accum_update
+
+
+def _ftrl_step(
+    var: np.ndarray,
+    accum: np.ndarray,
+    linear: np.ndarray,
+    grad: np.ndarray,
+    shrunk_grad: np.ndarray,
+    scalars: tuple[Any, Any, Any, Any],
+    by_lr: bool,
+) -> tuple:
+    """TF's ApplyFtrl functors; ``shrunk_grad`` carries V2's l2 shrinkage term."""
+    lr, l1, l2, lr_power = scalars
+    new_accum = accum + grad * grad
+    if lr_power == var.dtype.type(-0.5):
+        new_pow, old_pow = np.sqrt(new_accum), np.sqrt(accum)
+    else:
+        new_pow, old_pow = new_accum ** (-lr_power), accum ** (-lr_power)
+    two = var.dtype.type(2)
+    if by_lr:
+        linear = linear + shrunk_grad * lr - (new_pow - old_pow) * var
+        l1_eff, y = l1 * lr, new_pow + two * l2 * lr
+    else:
+        linear = linear + shrunk_grad - (new_pow - old_pow) / lr * var
+        l1_eff, y = l1, new_pow / lr + two * l2
+    shrunk = (l1_eff * np.sign(linear) - linear) / y
+    var = np.where(np.abs(linear) > l1_eff, shrunk, var.dtype.type(0))
+    return var, new_accum, linear
+
+
+def _ftrl(
+    var: np.ndarray,
+    accum: np.ndarray,
+    linear: np.ndarray,
+    grad: np.ndarray,
+    lr: Any,
+    l1: Any,
+    l2: Any,
+    lr_power: Any,
+    attrs: Attrs,
+) -> tuple:
+    by_lr = bool(attrs.get("multiply_linear_by_lr"))
+    return _ftrl_step(var, accum, linear, grad, grad, (lr, l1, l2, lr_power), by_lr)
+
+
+def _ftrl_v2(
+    var: np.ndarray,
+    accum: np.ndarray,
+    linear: np.ndarray,
+    grad: np.ndarray,
+    lr: Any,
+    l1: Any,
+    l2: Any,
+    l2_shrinkage: Any,
+    lr_power: Any,
+    attrs: Attrs,
+) -> tuple:
+    shrunk_grad = grad + var.dtype.type(2) * l2_shrinkage * var
+    by_lr = bool(attrs.get("multiply_linear_by_lr"))
+    return _ftrl_step(var, accum, linear, grad, shrunk_grad, (lr, l1, l2, lr_power), by_lr)
+
+
+def _proximal_adagrad(
+    var: np.ndarray,
+    accum: np.ndarray,
+    lr: Any,
+    l1: Any,
+    l2: Any,
+    grad: np.ndarray,
+    attrs: Attrs,
+) -> tuple:
+    accum = accum + grad * grad
+    step = lr / np.sqrt(accum)
+    prox = var - grad * step
+    one, zero = var.dtype.type(1), var.dtype.type(0)
+    if l1 > 0:
+        shrunk = np.sign(prox) * np.maximum(np.abs(prox) - step * l1, zero)
+        return shrunk / (one + l2 * step), accum
+    return prox / (one + l2 * step), accum
+
+
 # op base name -> (rule, number of variable-like inputs (the var and its slots), index of
 # the gradient input in OpDef order)
 _UPDATES: dict[str, tuple[Rule, int, int]] = {
     "GradientDescent": (_gradient_descent, 1, 2),
     "Momentum": (_momentum, 2, 3),
     "Adam": (_adam, 3, 9),
+    "Adagrad": (_adagrad, 2, 3),
+    "RMSProp": (_rms_prop, 3, 7),
+    "CenteredRMSProp": (_centered_rms_prop, 4, 8),
+    "Adadelta": (_adadelta, 3, 6),
+    "Ftrl": (_ftrl, 3, 3),
+    "FtrlV2": (_ftrl_v2, 3, 3),
+    "ProximalAdagrad": (_proximal_adagrad, 2, 5),
 }
+_RULE_ATTRS = ("use_nesterov", "update_slots", "multiply_linear_by_lr")
 
 
 def _read_slot(state: SessionState, value: Any) -> tuple[str, np.ndarray]:
@@ -297,7 +444,7 @@ def _apply(rule: Rule, n_vars: int, grad_index: int, resource: bool) -> Any:
 
 
 def _attrs(op: Any) -> Attrs:
-    return {name: op.get_attr(name) for name in ("use_nesterov",) if name in op._attrs}
+    return {name: op.get_attr(name) for name in _RULE_ATTRS if name in op._attrs}
 
 
 for _base, (_rule, _n, _grad) in _UPDATES.items():
@@ -305,3 +452,131 @@ for _base, (_rule, _n, _grad) in _UPDATES.items():
     stateful(f"ResourceApply{_base}")(_apply(_rule, _n, _grad, resource=True))
 register_shape(*(f"Apply{b}" for b in _UPDATES))(lambda op: [op.inputs[0].shape])
 register_shape(*(f"ResourceApply{b}" for b in _UPDATES))(lambda op: [])
+
+
+# ------------------------------------------------------------------------ sparse updates
+
+
+def _check_sparse(var: np.ndarray, grad: np.ndarray, indices: np.ndarray) -> None:
+    """TF's SparseApply* argument checks (training_ops.cc), with its messages."""
+    if indices.ndim != 1:
+        raise InvalidArgumentError(
+            None, None, f"indices must be one-dimensional{_shape_str(indices.shape)}"
+        )
+    if grad.ndim == 0 or grad.shape[0] != indices.shape[0]:
+        raise InvalidArgumentError(
+            None, None, "grad must be the same size as indices in the first dimension."
+        )
+    if grad.shape[1:] != var.shape[1:]:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"var and grad must match in dimension 1{_shape_str(var.shape)} "
+            f"{_shape_str(grad.shape)}",
+        )
+    bad = (indices < 0) | (indices >= var.shape[0])
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Index {int(indices[at])} at offset {at} in indices is out of range",
+        )
+
+
+def _occurrence_rank(indices: np.ndarray) -> np.ndarray:
+    """For each position, how many earlier positions hold the same index."""
+    order = np.argsort(indices, kind="stable")
+    sorted_idx = indices[order]
+    starts = np.r_[0, np.flatnonzero(sorted_idx[1:] != sorted_idx[:-1]) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, sorted_idx.size]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(sorted_idx.size) - run_start
+    return rank
+
+
+def _sparse_apply(rule: Rule, n_vars: int, grad_index: int, resource: bool) -> Any:
+    """SparseApply*/ResourceSparseApply*: the dense rule on the rows ``indices`` name.
+
+    TF's CPU kernels walk the indices in order; rows are independent, so the k-th
+    occurrences of all indices form one vectorised step (repeated indices update twice).
+    """
+
+    def kernel(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+        keys, current = zip(*(_read_slot(state, v) for v in inputs[:n_vars]), strict=True)
+        dtype = current[0].dtype
+        rest = [np.asarray(state.deref(x)) for x in inputs[n_vars:]]
+        at = grad_index - n_vars
+        grad, indices = rest[at].astype(dtype), rest[at + 1].astype(np.int64)
+        _check_sparse(current[0], grad, indices)
+        scalars = [a.astype(dtype) if a.ndim else dtype.type(a) for a in rest[:at] + rest[at + 2 :]]
+        arrays = [np.array(c, copy=True) for c in current]
+        rank = _occurrence_rank(indices) if indices.size else indices
+        for k in range(int(rank.max()) + 1 if indices.size else 0):
+            sel = rank == k
+            rows = indices[sel]
+            args = [*scalars[:at], grad[sel], *scalars[at:]]
+            new = rule(*(a[rows] for a in arrays), *args, _attrs(op))
+            for a, value in zip(arrays, new, strict=True):
+                a[rows] = value
+        for key, value in zip(keys, arrays, strict=True):
+            state.variables[key] = value
+        return [] if resource else [inputs[0]]
+
+    return kernel
+
+
+_SPARSE = [b for b in _UPDATES if b not in ("GradientDescent", "Adam")]  # TF has none
+for _base in _SPARSE:
+    _rule, _n, _grad = _UPDATES[_base]
+    stateful(f"SparseApply{_base}")(_sparse_apply(_rule, _n, _grad, resource=False))
+    stateful(f"ResourceSparseApply{_base}")(_sparse_apply(_rule, _n, _grad, resource=True))
+register_shape(*(f"SparseApply{b}" for b in _SPARSE))(lambda op: [op.inputs[0].shape])
+register_shape(*(f"ResourceSparseApply{b}" for b in _SPARSE))(lambda op: [])
+
+
+def _scatter_rows(state: SessionState, op: Any, inputs: list[Any], sign: int) -> np.ndarray:
+    key, current = _read_slot(state, inputs[0])
+    indices = np.asarray(state.deref(inputs[1])).astype(np.int64)
+    updates = np.asarray(state.deref(inputs[2])).astype(current.dtype)
+    flat = indices.reshape(-1)
+    bad = (flat < 0) | (flat >= current.shape[0])
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"indices[{at}] = {int(flat[at])} is not in [0, {current.shape[0]})",
+        )
+    out = np.array(current, copy=True)
+    np.add.at(out, indices, updates * current.dtype.type(sign))  # repeated indices add up
+    state.variables[key] = out
+    return out
+
+
+@stateful("ScatterSub")
+def _scatter_sub(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    _scatter_rows(state, op, inputs, -1)
+    return [inputs[0]]
+
+
+@stateful("ScatterAdd")
+def _scatter_add(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    _scatter_rows(state, op, inputs, 1)
+    return [inputs[0]]
+
+
+@stateful("ResourceScatterAdd")
+def _resource_scatter_add(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    _scatter_rows(state, op, inputs, 1)
+    return []
+
+
+@stateful("ResourceScatterSub")
+def _resource_scatter_sub(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
+    _scatter_rows(state, op, inputs, -1)
+    return []
+
+
+register_shape("ScatterSub", "ScatterAdd")(lambda op: [op.inputs[0].shape])
+register_shape("ResourceScatterAdd", "ResourceScatterSub")(lambda op: [])
