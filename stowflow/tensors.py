@@ -4,6 +4,17 @@
 multi-element numeric arrays, typed fields otherwise) and :func:`make_ndarray` decodes
 with the C++ rules (fill with the last value, zeros when empty). See FORMATS.md §4.5.
 
+Allocation budget. A TensorProto from a file can claim a shape far larger than its bytes (a
+58-byte Const of shape ``[2**31]`` with one ``float_val`` fills 8 GiB), so nothing decodes a
+tensor before it is needed: the graph importer keeps ``Const`` values encoded, and static
+shape inference reads a Const's value only when :func:`is_cheap` (the decoded array needs at
+most ``64 KiB + 16 x`` the proto's encoded size); otherwise the value is unknown to it, as
+any non-constant input is. When the value is really needed (the Const runs, or
+``get_attr("value")``), :func:`make_ndarray` builds it if it needs at most
+:func:`max_tensor_bytes` bytes (default 2 GiB, protobuf's own message limit; set with the
+``STOWFLOW_MAX_TENSOR_BYTES`` environment variable or :func:`set_max_tensor_bytes`) and the
+memory is there; otherwise it raises ``ResourceExhaustedError`` with TF's OOM message.
+
 Example:
     >>> p = make_tensor_proto([1.0, 2.0])
     >>> make_ndarray(p).tolist()
@@ -13,19 +24,48 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from stowflow import dtypes
-from stowflow._varint import decode_varint
+from stowflow._varint import VarintError, decode_varint
 from stowflow.dtypes import DType
 from stowflow.errors import InvalidArgumentError, ResourceExhaustedError
 from stowflow.proto import tensor_pb2, tensor_shape_pb2
 
-#: Largest tensor make_ndarray builds from a proto (a tiny proto can claim a huge shape).
-MAX_TENSOR_BYTES = 16 << 30
+_DEFAULT_MAX_TENSOR_BYTES = 2 << 30
+
+
+def _budget_from_env() -> int:
+    raw = os.environ.get("STOWFLOW_MAX_TENSOR_BYTES", "")
+    return int(raw) if raw.isdigit() else _DEFAULT_MAX_TENSOR_BYTES
+
+
+_max_tensor_bytes = [_budget_from_env()]
+#: Fixed allowance and per-encoded-byte factor of :func:`is_cheap`.
+CHEAP_BYTES, CHEAP_FACTOR = 64 << 10, 16
+
+
+def max_tensor_bytes() -> int:
+    """The most bytes :func:`make_ndarray` allocates for one tensor (see the module docstring)."""
+    return _max_tensor_bytes[0]
+
+
+def set_max_tensor_bytes(limit: int) -> int:
+    """Sets the :func:`make_ndarray` budget; returns the previous one.
+
+    Raises:
+        ValueError: for a negative limit.
+    """
+    if int(limit) < 0:
+        raise ValueError(f"max tensor bytes must be >= 0, got {limit}")
+    previous = _max_tensor_bytes[0]
+    _max_tensor_bytes[0] = int(limit)
+    return previous
+
 
 # DataType name -> TensorProto typed field holding its values (FORMATS.md table 4.4).
 _TYPED_FIELD = {
@@ -206,25 +246,88 @@ def _set_typed(proto: Any, dtype: DType, flat: np.ndarray) -> None:
         )
 
 
+def proto_dims(proto: Any) -> list[int]:
+    """The dims of a TensorProto's shape, read without decoding its values.
+
+    Raises:
+        InvalidArgumentError: for a negative (unknown) dimension.
+    """
+    shape = [d.size for d in proto.tensor_shape.dim]
+    if any(d < 0 for d in shape):
+        raise InvalidArgumentError(None, None, f"TensorProto has an unknown dimension: {shape}")
+    return shape
+
+
+def decoded_nbytes(proto: Any) -> int:
+    """The bytes :func:`make_ndarray` would allocate for ``proto`` (object slots for strings).
+
+    Raises:
+        InvalidArgumentError: for a negative dimension or a dtype with no array form.
+    """
+    itemsize = np.dtype(_numpy_dtype(proto)).itemsize
+    return math.prod(proto_dims(proto)) * max(itemsize, 1)
+
+
+def is_cheap(proto: Any) -> bool:
+    """True when decoding ``proto`` costs at most ``64 KiB + 16 x`` its encoded size.
+
+    Only values spelled out in the proto are cheap; a shape filled from one value is not.
+    A malformed proto is not cheap (decoding it is left to the run, which reports it).
+    """
+    try:
+        need = decoded_nbytes(proto)
+    except (InvalidArgumentError, TypeError):
+        return False
+    return need <= CHEAP_BYTES + CHEAP_FACTOR * proto.ByteSize()
+
+
+def _numpy_dtype(proto: Any) -> Any:
+    try:
+        return dtypes.as_dtype(proto.dtype).as_numpy_dtype
+    except (TypeError, ValueError, KeyError) as e:
+        raise InvalidArgumentError(
+            None, None, f"TensorProto has a dtype with no array form ({proto.dtype}): {e}"
+        ) from None
+
+
 def make_ndarray(proto: Any) -> np.ndarray:
     """Decodes a TensorProto into an array (strings as object arrays of bytes).
 
     Raises:
-        InvalidArgumentError: for a negative dimension or a ``tensor_content`` of the wrong size.
+        InvalidArgumentError: for a negative dimension, a dtype with no array form or a
+            ``tensor_content`` of the wrong size.
+        ResourceExhaustedError: when the array needs more than :func:`max_tensor_bytes`
+            bytes, or the memory is not there (TF's OOM message).
     """
     dtype = dtypes.as_dtype(proto.dtype)
-    shape = [d.size for d in proto.tensor_shape.dim]
-    if any(d < 0 for d in shape):
-        raise InvalidArgumentError(None, None, f"TensorProto has an unknown dimension: {shape}")
+    shape = proto_dims(proto)
     count = math.prod(shape)
-    np_dtype = np.dtype(dtype.as_numpy_dtype)
-    if count * max(np_dtype.itemsize, 1) > MAX_TENSOR_BYTES:
-        raise ResourceExhaustedError(
-            None,
-            None,
-            f"TensorProto of {dtype.name}{shape} would need "
-            f"{count * np_dtype.itemsize} bytes, more than the {MAX_TENSOR_BYTES}-byte limit",
-        )
+    np_dtype = np.dtype(_numpy_dtype(proto))
+    if count * max(np_dtype.itemsize, 1) > max_tensor_bytes():
+        raise ResourceExhaustedError(None, None, _oom_message(dtype, shape, "budget"))
+    try:
+        return _decode(proto, dtype, shape, count, np_dtype)
+    except MemoryError:
+        raise ResourceExhaustedError(None, None, _oom_message(dtype, shape, "memory")) from None
+
+
+def _oom_message(dtype: DType, shape: list[int], cause: str) -> str:
+    dims = ",".join(str(d) for d in shape)
+    why = (
+        f"it needs more than the {max_tensor_bytes()}-byte tensor budget "
+        "(STOWFLOW_MAX_TENSOR_BYTES)"
+        if cause == "budget"
+        else "the memory is not available"
+    )
+    return (
+        f"OOM when allocating tensor with shape[{dims}] and type {dtype.type_string.lower()} "
+        f"on /job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu: {why}"
+    )
+
+
+def _decode(
+    proto: Any, dtype: DType, shape: list[int], count: int, np_dtype: np.dtype
+) -> np.ndarray:
     if proto.tensor_content and dtype != dtypes.string:
         if len(proto.tensor_content) != count * np_dtype.itemsize:
             raise InvalidArgumentError(
@@ -250,12 +353,16 @@ def _typed_values(proto: Any, dtype: DType) -> np.ndarray:
     if field is None:
         raise InvalidArgumentError(None, None, f"cannot decode a {name} TensorProto")
     np_dtype = np.dtype(dtype.as_numpy_dtype)
-    if name in ("float16", "bfloat16"):
-        return np.asarray(proto.half_val, dtype=np.uint16).view(np_dtype)
+    if name in ("float16", "bfloat16"):  # TF keeps the low 16 bits of each int32
+        return np.asarray(proto.half_val, dtype=np.int64).astype(np.uint16).view(np_dtype)
     if field == "float8_val":
         return np.frombuffer(proto.float8_val, dtype=np.uint8).view(np_dtype)
     if name in ("complex64", "complex128"):
         raw = np.asarray(getattr(proto, field), dtype=np.float64)
+        if raw.size % 2:
+            raise InvalidArgumentError(
+                None, None, f"{field} of a {name} TensorProto has an odd count {raw.size}"
+            )
         return raw.view(np.complex128).astype(np_dtype)  # (re, im) pairs; keeps -0.0 and inf
     if name == "string":
         out = np.empty(len(proto.string_val), dtype=object)
@@ -280,9 +387,18 @@ def _fill(flat: np.ndarray, count: int, np_dtype: np.dtype) -> np.ndarray:
 def _strings_from_content(content: bytes, count: int) -> np.ndarray:
     lengths = []
     pos = 0
-    for _ in range(count):
-        n, pos = decode_varint(content, pos)
-        lengths.append(n)
+    try:
+        for _ in range(count):
+            n, pos = decode_varint(content, pos)
+            lengths.append(n)
+    except VarintError:
+        raise InvalidArgumentError(
+            None, None, f"string tensor_content ends before the lengths of its {count} elements"
+        ) from None
+    if pos + sum(lengths) > len(content):
+        raise InvalidArgumentError(
+            None, None, f"string tensor_content has {len(content)} bytes, its lengths need more"
+        )
     out = np.empty(count, dtype=object)
     for i, n in enumerate(lengths):
         out[i] = content[pos : pos + n]

@@ -28,6 +28,11 @@ from stowflow.graph.shape import TensorShape
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 _MERGES = frozenset({"Merge", "RefMerge"})
 _NEXT_ITERATIONS = frozenset({"NextIteration", "RefNextIteration"})
+_MAX_LISTED_INPUTS = 1000  # TF lists every expected input type; beyond this, a count
+#: Most outputs one imported node may have (a list attr ``N`` of 2**40 is a hostile file).
+MAX_NODE_OUTPUTS = 1 << 16
+# Attr types whose values the importer never decodes: a Const's value stays encoded until run.
+_LAZY_KINDS = frozenset({"tensor", "list(tensor)"})
 
 
 def _parse_input(name: str) -> tuple[str, int, bool]:
@@ -167,13 +172,30 @@ def validate_node_def(node: Any, op_def: Any, final_name: str) -> None:
         raise ValueError(
             f"NodeDef missing attr{plural} '{', '.join(missing)}' from {summary}; NodeDef: {where}"
         )
-    expected = _input_types(node, op_def)
-    if data_inputs != len(expected):
-        names = ", ".join(t.type_string for t in expected)
+    want = sum(_arg_count(arg, node) for arg in op_def.input_arg)
+    if data_inputs != want:
+        names = (
+            ", ".join(t.type_string for t in _input_types(node, op_def))
+            if want <= _MAX_LISTED_INPUTS
+            else f"{want} inputs"
+        )
         raise ValueError(
             f"NodeDef expected inputs '{names}' do not match {data_inputs} inputs specified; "
             f"{summary}; NodeDef: {where}"
         )
+    outputs = sum(_arg_count(arg, node) for arg in op_def.output_arg)
+    if outputs > MAX_NODE_OUTPUTS:
+        raise ValueError(
+            f"NodeDef asks for {outputs} outputs, more than stowflow's limit of "
+            f"{MAX_NODE_OUTPUTS} per node; {summary}; NodeDef: {where}"
+        )
+
+
+def _arg_count(arg: Any, node: Any) -> int:
+    """How many tensors an OpDef arg stands for in ``node`` (no lists built: N may be huge)."""
+    if arg.type_list_attr:
+        return len(node.attr[arg.type_list_attr].list.type)
+    return max(int(node.attr[arg.number_attr].i), 0) if arg.number_attr else 1
 
 
 def _arg_types(arg: Any, node: Any) -> list[dtypes.DType]:
@@ -191,7 +213,7 @@ def _input_types(node: Any, op_def: Any) -> list[dtypes.DType]:
 
 
 def _output_count(node: Any, op_def: Any) -> int:
-    return sum(len(_arg_types(arg, node)) for arg in op_def.output_arg)
+    return sum(_arg_count(arg, node) for arg in op_def.output_arg)
 
 
 # --------------------------------------------------------------------------- the importer
@@ -376,7 +398,11 @@ class _Importer:
         controls = [self.created[i[1:]] for i in node.input if i.startswith("^")]
         attrs = {k: filled.attr[k] for k in filled.attr if k != "_output_shapes"}
         _rewrite_colocation(attrs, self.prefix, self.renamed)
-        values = {a.name: attr_codec.decode(filled.attr[a.name]) for a in op_def.attr}
+        values = {
+            a.name: attr_codec.decode(filled.attr[a.name])
+            for a in op_def.attr
+            if a.type not in _LAZY_KINDS
+        }
         op = self.graph.create_op(
             node.op,
             [t for t in inputs if t is not None],
@@ -550,12 +576,12 @@ def _rewrite_colocation(attrs: dict[str, Any], prefix: str, renamed: dict[str, s
         return
     fixed = []
     for raw in attrs["_class"].list.s:
-        item = raw.decode()
+        item = raw.decode("utf-8", "surrogateescape")  # bytes from the file: any may occur
         if item.startswith("loc:@"):
             target = item[5:]
             target = renamed.get(target, f"{prefix}/{target}" if prefix else target)
             item = "loc:@" + target
-        fixed.append(item)
+        fixed.append(item.encode("utf-8", "surrogateescape"))
     attrs["_class"] = attr_codec.encode("list(string)", fixed)
 
 

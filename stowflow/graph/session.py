@@ -57,6 +57,18 @@ def run_with_default(element: Any, feed_dict: Any, session: Any, kind: str, verb
     return sess.run(element, feed_dict)
 
 
+# What a kernel raises when a malformed graph hands it inputs it cannot handle; the Session
+# turns it into InvalidArgumentError naming the node, as TF's kernels report bad input.
+_KERNEL_BUGS_ON_BAD_GRAPHS = (
+    LookupError,
+    ArithmeticError,
+    UnicodeError,
+    AttributeError,
+    TypeError,
+    ValueError,
+)
+
+
 def _graph_error_message(op: Operation, message: str) -> str:
     return (
         f"Graph execution error:\n\nDetected at node '{op.name}' defined at (most recent call "
@@ -300,6 +312,12 @@ class Session:
             outputs = self._compute(op, inputs)
         except errors.OpError as e:
             raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
+        except MemoryError:
+            message = _graph_error_message(op, f"OOM running {op.type}")
+            raise errors.ResourceExhaustedError(op.node_def, op, message) from None
+        except _KERNEL_BUGS_ON_BAD_GRAPHS as e:  # a malformed graph fed a kernel nonsense
+            message = _graph_error_message(op, f"{op.type}: {type(e).__name__}: {e}")
+            raise errors.InvalidArgumentError(op.node_def, op, message) from e
         if observer is not None:
             observer(op, inputs, outputs, time.perf_counter() - started)
         return outputs

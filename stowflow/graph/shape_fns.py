@@ -21,12 +21,23 @@ from typing import Any
 
 import numpy as np
 
+from stowflow import tensors
+from stowflow.errors import OpError
 from stowflow.graph.kernels.array_kernels import MASK_NAMES, strided_slice_plan
 from stowflow.graph.kernels.registry import register_shape
-from stowflow.graph.shape import TensorShape, unknown_shape
+from stowflow.graph.shape import TensorShape
+from stowflow.graph.shape import unknown_shape as _unknown_shape
 
 Dims = list[int | None]
 UNKNOWN = TensorShape(None)
+#: TF's ``TensorShape::MaxDimensions()``: no tensor has more dims.
+MAX_RANK = 254
+
+
+def unknown_shape(rank: int | None = None) -> TensorShape:
+    """``shape.unknown_shape``; a rank above :data:`MAX_RANK` (read from a hostile file's
+    dims: a shape vector of length 2**31) is left unknown instead of building 2**31 dims."""
+    return _unknown_shape(None if rank is not None and rank > MAX_RANK else rank)
 
 
 # --------------------------------------------------------------------------- errors and requests
@@ -162,12 +173,35 @@ def constant_value(tensor: Any) -> np.ndarray | None:
 def _constant_value(tensor: Any) -> np.ndarray | None:
     op = tensor.op
     if op.type == "Const":
-        return np.asarray(op.get_attr("value"))
+        return cheap_const_value(op)
     if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
         return np.asarray(op.inputs[0].shape.as_list(), np.int64)
     if op.type == "Identity":
         return _constant_value(op.inputs[0])
     return None
+
+
+def cheap_const_value(op: Any) -> np.ndarray | None:
+    """A Const op's value if decoding it is cheap (``tensors.is_cheap``), else None.
+
+    Shape inference never materialises a Const that is larger than its encoding allows
+    (a fill from one value): to it, such a value is unknown, like any non-constant input.
+    A value that does not decode is unknown too; running the Const reports it.
+    """
+    proto = _value_proto(op)
+    if proto is None:  # an op whose attrs are already decoded values
+        return np.asarray(op.get_attr("value"))
+    if not tensors.is_cheap(proto):
+        return None
+    try:
+        return np.asarray(tensors.make_ndarray(proto))
+    except OpError:
+        return None
+
+
+def _value_proto(op: Any) -> Any:
+    """The TensorProto of a Const's ``value`` attr (None if the op holds no AttrValue)."""
+    return getattr(op._attrs.get("value"), "tensor", None)
 
 
 def shape_from_tensor(tensor: Any) -> TensorShape:
@@ -298,7 +332,12 @@ def _bias_add(op: Any) -> list[TensorShape]:
 
 @register_shape("Const")
 def _const(op: Any) -> list[TensorShape]:
-    return [TensorShape(list(np.shape(op.get_attr("value"))))]
+    proto = _value_proto(op)  # the shape, without decoding the values
+    if proto is None:
+        return [TensorShape(list(np.shape(op.get_attr("value"))))]
+    if any(d.size < 0 for d in proto.tensor_shape.dim):
+        return [UNKNOWN]
+    return [TensorShape([d.size for d in proto.tensor_shape.dim])]
 
 
 @register_shape("Placeholder", "VariableV2", "VarHandleOp")

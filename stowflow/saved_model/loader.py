@@ -6,13 +6,10 @@ import logging
 import os
 from typing import Any
 
-from google.protobuf import text_format
-from google.protobuf.message import DecodeError
-
 from stowflow import _deprecation, _fs
 from stowflow import checkpoint as ckpt_lib
-from stowflow.errors import InvalidArgumentError
-from stowflow.proto import meta_graph_pb2, saved_model_pb2
+from stowflow.errors import DataLossError, InvalidArgumentError
+from stowflow.proto import meta_graph_pb2, parsing, saved_model_pb2
 from stowflow.saved_model import constants
 from stowflow.training import meta_graph as meta_lib
 
@@ -25,14 +22,14 @@ def _pb_path(export_dir: str) -> tuple[str, bool] | None:
         (constants.SAVED_MODEL_FILENAME_PBTXT, True),
     ):
         path = os.path.join(export_dir, name)
-        if os.path.isfile(path):
+        if _fs.isfile(path):
             return path, is_text
     return None
 
 
 def maybe_saved_model_directory(export_dir: str) -> bool:
     """True if ``export_dir`` holds a ``saved_model.pb`` or ``saved_model.pbtxt``."""
-    return _pb_path(os.fspath(export_dir)) is not None
+    return _pb_path(_fs.local_path(os.fspath(export_dir))) is not None
 
 
 contains_saved_model = maybe_saved_model_directory
@@ -45,7 +42,7 @@ def parse_saved_model(export_dir: str) -> Any:
         OSError: TF's message when neither protobuf file exists.
         ValueError: if the file does not parse.
     """
-    found = _pb_path(os.fspath(export_dir))
+    found = _pb_path(_fs.local_path(os.fspath(export_dir)))
     if found is None:
         raise OSError(
             f"SavedModel file does not exist at: {export_dir}{os.sep}"
@@ -55,12 +52,9 @@ def parse_saved_model(export_dir: str) -> Any:
     proto = saved_model_pb2.SavedModel()
     data = _fs.read_limited(path, what="SavedModel")
     try:
-        if is_text:
-            text_format.Parse(data.decode("utf-8"), proto)
-        else:
-            proto.ParseFromString(data)
-    except (DecodeError, text_format.ParseError, UnicodeDecodeError) as e:
-        raise ValueError(f"Cannot parse file {path}: {e}") from None
+        (parsing.parse_text if is_text else parsing.parse_binary)(proto, data, path)
+    except DataLossError as e:
+        raise ValueError(f"Cannot parse file {path}: {e.message}") from None
     return proto
 
 

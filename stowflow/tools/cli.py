@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,7 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parses ``argv`` and runs the chosen subcommand; returns its exit code.
 
     A subcommand that needs an optional dependency which is not installed prints one line
-    naming the ``pip install`` to run (no traceback) and returns 1.
+    naming the ``pip install`` to run (no traceback) and returns 1. Bad input files are
+    reported by each subcommand in one line; anything else that escapes is a stowflow bug,
+    printed as one ``internal error`` line (exit 2; ``STOWFLOW_TRACEBACK=1`` shows the
+    traceback) instead of a traceback a file's author could provoke.
     """
     raw = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -131,6 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as e:
         print(f"stowflow: error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # noqa: BLE001 - the last line of defence of a command line tool
+        if os.environ.get("STOWFLOW_TRACEBACK") == "1":
+            raise
+        text = " ".join(str(e).splitlines())[:500]
+        print(
+            f"stowflow: internal error: {type(e).__name__}: {text} (a stowflow bug: please "
+            "report it; STOWFLOW_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _dispatch(raw: list[str]) -> int:

@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import Any
 
-from google.protobuf import text_format
-from google.protobuf.message import DecodeError
-
 from stowflow import _fs, errors
 from stowflow import checkpoint as ckpt_lib
+from stowflow.errors import DataLossError
 from stowflow.graph import graph_util
 from stowflow.graph.builder import apply_op, apply_op_outputs, constant
 from stowflow.graph.core import Graph, Tensor
 from stowflow.graph.importer import import_graph_def
 from stowflow.graph.session import Session
-from stowflow.proto import graph_pb2, meta_graph_pb2, saver_pb2
+from stowflow.proto import graph_pb2, meta_graph_pb2, parsing, saver_pb2
 from stowflow.saved_model import loader
 from stowflow.training.saver import Saver, import_meta_graph
 
@@ -45,20 +42,21 @@ class FreezeError(ValueError):
 
 
 def _read_proto(path: str, message: Any, binary: bool, what: str) -> Any:
-    if not os.path.isfile(path):
+    if not _fs.isfile(path):
         raise FreezeError(f"Input {what} file '{path}' does not exist!")
-    if os.path.getsize(path) > MAX_PROTO_BYTES:
+    if _fs.getsize(path) > MAX_PROTO_BYTES:
         raise FreezeError(f"Input {what} file '{path}' is larger than protobuf's 2 GiB limit")
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _fs.read_limited(path, MAX_PROTO_BYTES, what)
     try:
         if binary:
-            message.ParseFromString(data)
+            parsing.parse_binary(message, data, path)
         else:
-            text_format.Merge(data.decode("utf-8"), message)
-    except (DecodeError, text_format.ParseError, UnicodeDecodeError) as e:
+            parsing.parse_text(message, data, path, merge=True)
+    except DataLossError as e:
         form = "binary" if binary else "text (pass --input_binary for a .pb)"
-        raise FreezeError(f"Input {what} file '{path}' is not a {form} protobuf: {e}") from None
+        raise FreezeError(
+            f"Input {what} file '{path}' is not a {form} protobuf: {e.message}"
+        ) from None
     return message
 
 

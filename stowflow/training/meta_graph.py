@@ -7,14 +7,14 @@ import os
 from typing import Any
 
 from google.protobuf import text_format
-from google.protobuf.message import DecodeError
 
 from stowflow import _fs
+from stowflow.errors import DataLossError
 from stowflow.graph import op_defs
 from stowflow.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from stowflow.graph.importer import import_graph_def
 from stowflow.graph.variables import Variable
-from stowflow.proto import meta_graph_pb2
+from stowflow.proto import meta_graph_pb2, parsing
 
 logger = logging.getLogger("tensorflow")
 
@@ -43,6 +43,10 @@ def stripped_op_list(graph_def: Any) -> Any:
 def _add_collection(meta: Any, key: str, items: list[Any]) -> None:
     if key in _VARIABLE_COLLECTIONS and all(isinstance(i, Variable) for i in items):
         meta.collection_def[key].bytes_list.value.extend(
+            i.to_proto().SerializeToString() for i in items
+        )
+    elif key == GraphKeys.SAVERS and all(hasattr(i, "to_proto") for i in items):
+        meta.collection_def[key].bytes_list.value.extend(  # SaverDefs, as TF exports savers
             i.to_proto().SerializeToString() for i in items
         )
     elif all(isinstance(i, Tensor | Operation) for i in items):
@@ -117,20 +121,20 @@ def read_meta_graph_file(filename: str) -> Any:
 
     Raises:
         OSError: if the file cannot be read.
-        ValueError: if it is neither format.
+        DataLossError: naming the file if it is neither format (or nests too deep).
     """
     data = _fs.read_limited(filename, what="MetaGraphDef")
-    meta = meta_graph_pb2.MetaGraphDef()
     try:
-        meta.ParseFromString(data)
-        return meta
-    except DecodeError:
-        pass
-    try:
-        text_format.Parse(data.decode("utf-8"), meta)
-    except (UnicodeDecodeError, text_format.ParseError) as e:
-        raise ValueError(f"{filename} is not a MetaGraphDef (binary or text): {e}") from None
-    return meta
+        return parsing.parse_binary(meta_graph_pb2.MetaGraphDef(), data, filename)
+    except DataLossError as binary_error:
+        try:
+            return parsing.parse_text(meta_graph_pb2.MetaGraphDef(), data, filename)
+        except DataLossError as text_error:
+            raise DataLossError(
+                None,
+                None,
+                f"{filename} is not a MetaGraphDef: {binary_error.message}; {text_error.message}",
+            ) from None
 
 
 def import_scoped_meta_graph(
@@ -221,11 +225,20 @@ def _import_collection(
     kind = collection.WhichOneof("kind")
     if kind == "bytes_list" and key in _VARIABLE_COLLECTIONS:
         for raw in collection.bytes_list.value:
-            var = _variable_from_bytes(raw, scope or None, variables)
+            var = _variable_from_bytes(raw, scope or None, variables, key)
             graph.add_to_collection(key, var)
+    elif kind == "bytes_list" and key == GraphKeys.SAVERS:
+        from stowflow.proto import saver_pb2
+        from stowflow.training.saver import Saver  # saver.py imports this module
+
+        for raw in collection.bytes_list.value:
+            saver_def = saver_pb2.SaverDef.FromString(raw)
+            if prefix:
+                saver_def = scoped_saver_def(saver_def, prefix.rstrip("/"))
+            graph.add_to_collection(key, Saver(saver_def=saver_def))
     elif kind == "node_list":
         for name in collection.node_list.value:
-            graph.add_to_collection(key, graph.as_graph_element(prefix + name))
+            graph.add_to_collection(key, _collection_element(graph, key, prefix + name))
     elif kind == "bytes_list":
         for raw in collection.bytes_list.value:
             graph.add_to_collection(key, raw)
@@ -235,6 +248,18 @@ def _import_collection(
     elif kind == "float_list":
         for v in collection.float_list.value:
             graph.add_to_collection(key, float(v))
+
+
+def _collection_element(graph: Any, key: str, name: str) -> Any:
+    """The op or tensor a collection names; a name the graph lacks is a ValueError.
+
+    TF lets ``Graph.as_graph_element``'s ``KeyError`` escape here; a MetaGraphDef naming
+    what its own graph lacks is bad input, so stowflow reports it as one (TF's text kept).
+    """
+    try:
+        return graph.as_graph_element(name)
+    except KeyError as e:
+        raise ValueError(f"MetaGraphDef collection '{key}': {e.args[0] if e.args else e}") from None
 
 
 def scoped_saver_def(saver_def: Any, scope: str | None) -> Any:
@@ -311,14 +336,18 @@ def import_meta_graph(
 
 
 def _variable_from_bytes(
-    raw: bytes, import_scope: str | None, cache: dict[str, Variable]
+    raw: bytes, import_scope: str | None, cache: dict[str, Variable], key: str = ""
 ) -> Variable:
     from stowflow.proto import variable_pb2
 
-    proto = variable_pb2.VariableDef()
-    proto.ParseFromString(raw)
+    where = f"MetaGraphDef collection '{key}'"
+    proto = parsing.parse_binary(variable_pb2.VariableDef(), raw, where)
     existing = cache.get(proto.variable_name)
     if existing is None:
-        existing = Variable.from_proto(proto, import_scope=import_scope)
+        try:
+            existing = Variable.from_proto(proto, import_scope=import_scope)
+        except KeyError as e:
+            message = e.args[0] if e.args else e
+            raise ValueError(f"{where}: VariableDef {proto.variable_name!r}: {message}") from None
         cache[proto.variable_name] = existing
     return existing

@@ -162,11 +162,6 @@ def test_back_edge_merge_is_not_a_cycle() -> None:
     assert merges and all(op.inputs[1].op.type == "NextIteration" for op in merges)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TF's C++ Enter shape function gives <unknown> on import (not is_constant); "
-    "stowflow's Enter shape function (kernels/control_flow_kernels.py) forwards the input",
-)
 def test_loop_import_shapes() -> None:
     case = CASES["while_loop_back_edge"]
     graph = tf.Graph()

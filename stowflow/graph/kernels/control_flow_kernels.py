@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from stowflow.graph.executor import CONTROL_FLOW_V1, to_bool
+from stowflow.graph.executor import CONTROL_FLOW_V1, ENTER, to_bool
 from stowflow.graph.kernels.registry import _register, register_shape
 from stowflow.graph.shape import TensorShape
 
@@ -97,9 +97,34 @@ def _merge_shape(op: Any) -> list[TensorShape]:
     return [TensorShape(dims), TensorShape([])]
 
 
-@register_shape(*(CONTROL_FLOW_V1 - {"Switch", "RefSwitch", "Merge", "RefMerge", "ControlTrigger"}))
+@register_shape(
+    *(
+        CONTROL_FLOW_V1
+        - {"Switch", "RefSwitch", "Merge", "RefMerge", "ControlTrigger", "LoopCond"}
+        - ENTER
+    )
+)
 def _forward_shape(op: Any) -> list[TensorShape]:
     return [op.inputs[0].shape]
+
+
+@register_shape("LoopCond")
+def _loop_cond_shape(op: Any) -> list[TensorShape]:
+    """TF's ``UnchangedShapeWithRank(c, 0)``: a scalar; another rank is a build error."""
+    rank = op.inputs[0].shape.ndims
+    if rank is not None and rank != 0:
+        raise ValueError(f"Shape must be rank 0 but is rank {rank}")
+    return [TensorShape([])]
+
+
+@register_shape("Enter", "RefEnter")
+def _enter_shape(op: Any) -> list[TensorShape]:
+    """TF's EnterShape: unknown, unless ``is_constant`` (a loop invariant keeps its shape).
+
+    (TF's Python ``while_loop`` sets the input's shape on its Enter ops afterwards; the C++
+    function is what an imported graph gets.)
+    """
+    return [op.inputs[0].shape if op.get_attr("is_constant") else TensorShape(None)]
 
 
 @register_shape("ControlTrigger")

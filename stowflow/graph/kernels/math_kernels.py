@@ -194,8 +194,65 @@ def _compare_kernel(
     return kernel
 
 
+# --------------------------------------------------------------------------- TruncateDiv/Mod
+# C's ``/`` and ``%`` (``trunc(x / y)`` and ``fmod`` on floats), on the dtypes TF 2.21's CPU
+# kernels register; an integer zero divisor is TF's InternalError (recorded in
+# tests/golden/fidelity/truncate_goldens.json), not Div's "Integer division by zero".
+
+
+def _require_nonzero_int_divisor(x: Array, y: Array) -> None:
+    if is_int(x) and np.any(y == 0):
+        raise errors.InternalError(
+            None,
+            None,
+            "Unexpected error in binary operator (only integer div and mod should have errors)",
+        )
+
+
+def _truncate_div(x: Array, y: Array) -> Array:
+    _require_nonzero_int_divisor(x, y)
+    if not is_int(x):
+        return np.trunc(x / y)
+    q = np.floor_divide(x, y)
+    rounded_down = (np.remainder(x, y) != 0) & ((x < 0) != (y < 0))
+    return q + rounded_down.astype(q.dtype)
+
+
+def _truncate_mod(x: Array, y: Array) -> Array:
+    _require_nonzero_int_divisor(x, y)
+    return np.fmod(x, y)
+
+
+_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_TRUNCATE: dict[str, tuple[Callable[[Array, Array], Array], frozenset[str]]] = {
+    "TruncateDiv": (
+        _truncate_div,
+        frozenset(_INTS + ("float16", "bfloat16", "float32", "float64")),
+    ),
+    "TruncateMod": (_truncate_mod, frozenset(("int32", "int64", "float32", "float64"))),
+}
+
+
+def _truncate_kernel(op_type: str) -> Callable[[list[Any], Attrs], list[Any]]:
+    fn, registered = _TRUNCATE[op_type]
+    binary = _binary_kernel(fn)
+
+    def kernel(inputs: list[Any], attrs: Attrs) -> list[Any]:
+        dtype = np.asarray(inputs[0]).dtype
+        if dtype.name not in registered:
+            kind = "DT_" + dtypes.as_dtype(dtype).type_string.upper()
+            raise invalid(
+                f"No OpKernel was registered to support Op '{op_type}' with these attrs: [T={kind}]"
+            )
+        return binary(inputs, attrs)
+
+    return kernel
+
+
 for _name, _fn in _BINARY.items():
     register_kernel(_name)(_binary_kernel(_fn))
+for _name in _TRUNCATE:
+    register_kernel(_name)(_truncate_kernel(_name))
 for _name, _fn in _COMPARE.items():
     register_kernel(_name)(_compare_kernel(_fn))
 
