@@ -19,6 +19,9 @@ EXTRAS: dict[str, str] = {
     "serve": "the model server",
     "convert": "model conversion",
     "view": "the netron model viewer (stowflow view)",
+    "s3": "s3:// URLs (Amazon S3 and compatible stores)",
+    "gcs": "gs:// URLs (Google Cloud Storage)",
+    "ray": "scale-out on Ray (stowflow serve --ray, stowflow.ray)",
     "bench": "the benchmarks",
     "test": "the test suite",
 }

@@ -27,7 +27,7 @@ from stowflow import _fs
 from stowflow.bundle import BundleReader, BundleWriter, index_filename
 from stowflow.dtypes import DType
 from stowflow.errors import DataLossError, InvalidArgumentError, NotFoundError
-from stowflow.proto import checkpoint_state_pb2, trackable_object_graph_pb2
+from stowflow.proto import checkpoint_state_pb2, trackable_object_graph_pb2, types_pb2
 
 logger = logging.getLogger("stowflow")
 
@@ -51,10 +51,10 @@ def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None
     Raises:
         ValueError: if the file names no ``model_checkpoint_path``.
     """
+    checkpoint_dir = _fs.local_path(os.fspath(checkpoint_dir))
     path = _state_path(checkpoint_dir, latest_filename)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = _fs.read_limited(path, what="checkpoint state file").decode("utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
     state = checkpoint_state_pb2.CheckpointState()
@@ -67,7 +67,7 @@ def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None
         raise ValueError(f"Invalid checkpoint state loaded from {checkpoint_dir}")
 
     def absolute(p: str) -> str:
-        return p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
+        return p if _fs.isabs(p) else os.path.join(checkpoint_dir, p)
 
     state.model_checkpoint_path = absolute(state.model_checkpoint_path)
     paths = [absolute(p) for p in state.all_model_checkpoint_paths]
@@ -94,8 +94,10 @@ def update_checkpoint_state(
     Raises:
         InvalidArgumentError: if the checkpoint path is the state file itself.
     """
+    save_dir = _fs.local_path(save_dir)
+    model_checkpoint_path = _fs.local_path(model_checkpoint_path)
     state_file = _state_path(save_dir, latest_filename)
-    if os.path.abspath(model_checkpoint_path) == os.path.abspath(state_file):
+    if _fs.same_path(model_checkpoint_path, state_file):
         raise InvalidArgumentError(
             None,
             None,
@@ -107,9 +109,10 @@ def update_checkpoint_state(
         paths.append(model_checkpoint_path)
 
     def rewrite(p: str) -> str:
-        if save_relative_paths and os.path.isabs(p):
-            return os.path.relpath(p, save_dir)
-        if not os.path.isabs(save_dir) and not os.path.isabs(p):
+        p = _fs.local_path(p)
+        if save_relative_paths and _fs.isabs(p):
+            return _fs.relpath(p, save_dir)
+        if not _fs.isabs(save_dir) and not _fs.isabs(p):
             return os.path.relpath(p, save_dir)
         return p
 
@@ -120,12 +123,17 @@ def update_checkpoint_state(
     )
     if last_preserved_timestamp is not None:
         state.last_preserved_timestamp = last_preserved_timestamp
-    os.makedirs(save_dir or ".", exist_ok=True)
+    _fs.makedirs(save_dir or ".")
+    # Written after the checkpoint's data and index: on an object store, where nothing is
+    # renamed, this order is what keeps a reader from finding a partial checkpoint.
     _fs.write_atomic(state_file, text_format.MessageToString(state).encode("utf-8"))
 
 
 def checkpoint_exists(prefix: str) -> bool:
     """True if a V2 bundle (``<prefix>.index``) or a V1 file exists at ``prefix``."""
+    prefix = _fs.local_path(os.fspath(prefix))
+    if _fs.is_url(prefix):
+        return _fs.isfile(index_filename(prefix)) or _fs.isfile(prefix)
     return bool(glob.glob(glob.escape(index_filename(prefix)))) or os.path.isfile(prefix)
 
 
@@ -150,7 +158,8 @@ def resolve_prefix(path: str) -> str:
     Raises:
         NotFoundError: if nothing readable is there, with TF's wording.
     """
-    if os.path.isdir(path):
+    path = _fs.local_path(os.fspath(path))
+    if _fs.isdir(path):
         latest = latest_checkpoint(path)
         if latest is None:
             raise NotFoundError(
@@ -160,9 +169,9 @@ def resolve_prefix(path: str) -> str:
                 f"matching files for {path} (a directory with no valid 'checkpoint' state file)",
             )
         return latest
-    if os.path.isfile(index_filename(path)):
+    if _fs.isfile(index_filename(path)):
         return path
-    if path.endswith(".index") and os.path.isfile(path):
+    if path.endswith(".index") and _fs.isfile(path):
         return path[: -len(".index")]
     raise NotFoundError(
         None,
@@ -192,6 +201,20 @@ class Reader:
         """The underlying bundle reader (raw index entries, zero-copy reads)."""
         return self._bundle
 
+
+    def debug_string(self) -> bytes:
+        """TF's ``DebugString``: ``key (DT_TYPE) [d0,d1]\n`` per stored entry, index order.
+
+        Partitioned variables appear as their raw slice keys (not UTF-8), so this is bytes.
+        """
+        lines = []
+        for key in self.bundle.raw_keys():
+            entry = self.bundle.entry(key)
+            if entry.slices:
+                continue
+            dims = ",".join(str(d.size) for d in entry.shape.dim)
+            lines.append(key + f" ({types_pb2.DataType.Name(entry.dtype)}) [{dims}]\n".encode())
+        return b"".join(lines)
     def get_tensor(self, tensor_str: str) -> np.ndarray:
         """The value of one tensor (strings as object arrays of bytes).
 
@@ -317,6 +340,8 @@ def save(
     Raises:
         InvalidArgumentError: for no tensors, a bad shard count or partition count.
     """
+    prefix = _fs.local_path(os.fspath(prefix))
+    _fs.check_backend(prefix)
     if not tensors:
         raise InvalidArgumentError(None, None, "save needs at least one tensor")
     if shards < 1:
@@ -341,7 +366,7 @@ def save(
                 writer.add(name, arrays[name], shard=shard)
     if update_state:
         directory = os.path.dirname(prefix)
-        state = get_checkpoint_state(directory) if os.path.isdir(directory or ".") else None
+        state = get_checkpoint_state(directory) if _fs.isdir(directory or ".") else None
         previous = [p for p in (state.all_model_checkpoint_paths if state else []) if p != prefix]
         update_checkpoint_state(directory, prefix, previous + [prefix], save_relative_paths=True)
     return prefix
@@ -382,7 +407,7 @@ def new_checkpoint_reader(filepattern: str) -> CheckpointReader:
         DataLossError: for a directory, with TF's message.
         NotFoundError: when no checkpoint has that prefix.
     """
-    if os.path.isdir(filepattern):
+    if _fs.isdir(filepattern):
         raise DataLossError(
             None,
             None,

@@ -1,14 +1,21 @@
-"""``tf.gfile``: file helpers with TensorFlow's names, on the local filesystem."""
+"""``tf.gfile``: file helpers with TensorFlow's names, on local paths and URLs alike.
+
+Local paths use the ``os`` functions directly; ``s3://``, ``gs://``, ``memory://`` and other
+URLs go through their fsspec file system (``stowflow._fs``, the storage seam), as TF's
+GFile serves its registered file systems.
+"""
 
 from __future__ import annotations
 
-import glob as _glob
 import os
-import shutil
 from typing import Any
 
-from stowflow import _deprecation
-from stowflow.errors import NotFoundError
+from stowflow import _deprecation, _fs
+from stowflow.errors import AlreadyExistsError, NotFoundError
+
+
+def _not_found(name: str) -> NotFoundError:
+    return NotFoundError(None, None, f"{name}; No such file or directory")
 
 
 class GFile:
@@ -18,9 +25,9 @@ class GFile:
         self.name = os.fspath(name)
         self.mode = mode
         try:
-            self._f = open(self.name, mode)  # noqa: SIM115 - closed by close()/__exit__
+            self._f = _fs.open_file(self.name, mode)
         except FileNotFoundError:
-            raise NotFoundError(None, None, f"{self.name}; No such file or directory") from None
+            raise _not_found(self.name) from None
 
     def read(self, n: int = -1) -> Any:
         """Reads ``n`` bytes/chars (all if -1)."""
@@ -52,10 +59,10 @@ class GFile:
 
     def size(self) -> int:
         """The file's size in bytes."""
-        return os.path.getsize(self.name)
+        return _fs.getsize(self.name)
 
     def close(self) -> None:
-        """Closes the file."""
+        """Closes the file (a remote file being written is uploaded now)."""
         self._f.close()
 
     def __iter__(self) -> Any:
@@ -83,22 +90,22 @@ Open = GFile
 
 def Exists(filename: str) -> bool:  # noqa: N802 - TF's name
     """True if the path exists."""
-    return os.path.exists(filename)
+    return _fs.exists(os.fspath(filename))
 
 
 def IsDirectory(dirname: str) -> bool:  # noqa: N802
     """True if the path is a directory."""
-    return os.path.isdir(dirname)
+    return _fs.isdir(os.fspath(dirname))
 
 
 def MakeDirs(dirname: str) -> None:  # noqa: N802
     """Creates a directory and its parents (no error if it exists)."""
-    os.makedirs(dirname, exist_ok=True)
+    _fs.makedirs(os.fspath(dirname))
 
 
 def MkDir(dirname: str) -> None:  # noqa: N802
     """Creates one directory."""
-    os.mkdir(dirname)
+    _fs.mkdir(os.fspath(dirname))
 
 
 def ListDirectory(dirname: str) -> list[str]:  # noqa: N802
@@ -107,14 +114,15 @@ def ListDirectory(dirname: str) -> list[str]:  # noqa: N802
     Raises:
         NotFoundError: if the directory does not exist.
     """
-    if not os.path.isdir(dirname):
+    dirname = os.fspath(dirname)
+    if not _fs.isdir(dirname):
         raise NotFoundError(None, None, f"Could not find directory {dirname}")
-    return os.listdir(dirname)
+    return _fs.listdir(dirname)
 
 
 def Glob(filename: str) -> list[str]:  # noqa: N802
     """Paths matching a glob pattern."""
-    return _glob.glob(filename)
+    return _fs.glob(os.fspath(filename))
 
 
 def Remove(filename: str) -> None:  # noqa: N802
@@ -124,34 +132,49 @@ def Remove(filename: str) -> None:  # noqa: N802
         NotFoundError: if it does not exist.
     """
     try:
-        os.remove(filename)
+        _fs.remove(os.fspath(filename))
     except FileNotFoundError:
-        raise NotFoundError(None, None, f"{filename}; No such file or directory") from None
+        raise _not_found(filename) from None
 
 
 def DeleteRecursively(dirname: str) -> None:  # noqa: N802
     """Deletes a directory tree."""
-    shutil.rmtree(dirname)
+    _fs.rmtree(os.fspath(dirname))
+
+
+def _refuse_overwrite(path: str, overwrite: bool) -> None:
+    if not overwrite and _fs.exists(path):
+        raise AlreadyExistsError(None, None, f"file already exists: {path}")
 
 
 def Rename(oldname: str, newname: str, overwrite: bool = False) -> None:  # noqa: N802
-    """Renames a file (refuses to overwrite unless asked)."""
-    if not overwrite and os.path.exists(newname):
-        from stowflow.errors import AlreadyExistsError
+    """Renames a file (refuses to overwrite unless asked).
 
-        raise AlreadyExistsError(None, None, f"file already exists: {newname}")
-    os.replace(oldname, newname)
+    Raises:
+        AlreadyExistsError: ``newname`` exists and ``overwrite`` is False.
+        NotFoundError: ``oldname`` does not exist.
+    """
+    _refuse_overwrite(os.fspath(newname), overwrite)
+    try:
+        _fs.rename(os.fspath(oldname), os.fspath(newname))
+    except FileNotFoundError:
+        raise _not_found(oldname) from None
 
 
 def Copy(oldpath: str, newpath: str, overwrite: bool = False) -> None:  # noqa: N802
-    """Copies a file (refuses to overwrite unless asked)."""
-    if not overwrite and os.path.exists(newpath):
-        from stowflow.errors import AlreadyExistsError
+    """Copies a file, across file systems too (refuses to overwrite unless asked).
 
-        raise AlreadyExistsError(None, None, f"file already exists: {newpath}")
-    shutil.copyfile(oldpath, newpath)
+    Raises:
+        AlreadyExistsError: ``newpath`` exists and ``overwrite`` is False.
+        NotFoundError: ``oldpath`` does not exist.
+    """
+    _refuse_overwrite(os.fspath(newpath), overwrite)
+    try:
+        _fs.copy(os.fspath(oldpath), os.fspath(newpath))
+    except FileNotFoundError:
+        raise _not_found(oldpath) from None
 
 
 def Walk(top: str, in_order: bool = True) -> Any:  # noqa: N802
     """``os.walk`` with TF's name (``in_order=False`` walks bottom-up, as TF does)."""
-    return os.walk(top, topdown=in_order)
+    return _fs.walk(os.fspath(top), topdown=in_order)

@@ -60,6 +60,15 @@ DEV_PYTHON_ENV = (
 
 sys.modules.setdefault("stowflow_testlib", sys.modules[__name__])
 
+# Hypothesis' per-example deadline is a timing threshold; the suite has none (CI shares 2 cores).
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("stowflow", deadline=None)
+    _hypothesis_settings.load_profile("stowflow")
+except ImportError:  # pragma: no cover - hypothesis is a [test] dependency
+    pass
+
 
 def pytest_report_header() -> str:
     """Names the stowflow under test, so a CI log shows whether it was the wheel."""

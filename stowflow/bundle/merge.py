@@ -54,7 +54,7 @@ def merge_bundles(
     """
     readers: list[BundleReader] = []
     for prefix in part_prefixes:
-        if not os.path.exists(index_filename(prefix)):
+        if not _fs.exists(index_filename(prefix)):
             if allow_missing_files:
                 continue
             raise NotFoundError(None, None, f"Checkpoint part {prefix} is missing")
@@ -92,9 +92,10 @@ def merge_bundles(
     merged_header.version.ParseFromString(version)
     for r in readers:
         r.close()
-    os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
+    _fs.makedirs(os.path.dirname(destination) or ".")
+    # Data files first, the index after them (on object stores a rename is copy + delete).
     for new_id, data_file in enumerate(renames):
-        os.replace(data_file, data_filename(destination, new_id, total))
+        _fs.rename(data_file, data_filename(destination, new_id, total))
     table = TableBuilder()
     table.add(HEADER_KEY, merged_header.SerializeToString())
     for key in sorted(merged):
@@ -102,12 +103,9 @@ def merge_bundles(
     _fs.write_atomic(index_filename(destination), table.finish())
     for r in readers:
         with contextlib.suppress(FileNotFoundError):
-            os.remove(index_filename(r.prefix))
+            _fs.remove(index_filename(r.prefix))
         part_dir = os.path.dirname(r.prefix)
-        if delete_old_dirs and os.path.abspath(part_dir) != os.path.abspath(
-            os.path.dirname(destination) or "."
-        ):
+        if delete_old_dirs and not _fs.same_path(part_dir, os.path.dirname(destination) or "."):
             # Like TF's Env::DeleteDir: only an empty directory goes; anything else stays.
-            with contextlib.suppress(OSError):
-                os.rmdir(part_dir)
+            _fs.rmdir_if_empty(part_dir)
     return destination

@@ -1,9 +1,10 @@
 """Reads a tensor bundle, verifying every checksum before an array is built.
 
 The ``.index`` table is parsed once; ``.data`` shards are memory-mapped on first use, so
-reading one tensor of a huge checkpoint touches only that tensor's bytes. Partitioned
-tensors are reassembled from their slices. Any inconsistency raises ``DataLossError``
-naming the file and the tensor (FORMATS.md §1.13).
+reading one tensor of a huge checkpoint touches only that tensor's bytes. For a URL prefix
+(``s3://``, ``gs://``, ...) each tensor is one ranged read of its bytes, never a download
+of the whole shard. Partitioned tensors are reassembled from their slices. Any
+inconsistency raises ``DataLossError`` naming the file and the tensor (FORMATS.md §1.13).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from stowflow.bundle.writer import FORMAT_VERSION, HEADER_KEY, data_filename, in
 from stowflow.dtypes import DType, as_dtype
 from stowflow.errors import DataLossError, InvalidArgumentError, NotFoundError
 from stowflow.proto import tensor_bundle_pb2
+from stowflow.storage import RangeFile
 
 _BIG_ENDIAN = 1  # BundleHeaderProto.Endianness.BIG
 _INT64_MAX = (1 << 63) - 1
@@ -110,6 +112,13 @@ def _split_rows(block: np.ndarray, spec: _Spec, count: int) -> list[np.ndarray]:
     return [stacked[i, ...] for i in range(count)]  # list() would give NumPy scalars
 
 
+def _bytes_of(data: Any, start: int, end: int) -> Any:
+    """Bytes [start, end) of a shard: a view of a memory map, a ranged read of a remote one."""
+    if isinstance(data, RangeFile):
+        return data.read(start, end)
+    return memoryview(data)[start:end]
+
+
 def _pread_into(fd: int, buf: np.ndarray, offset: int) -> None:
     """Fills ``buf`` from ``fd`` at ``offset`` (several reads past the kernel's cap)."""
     view = memoryview(buf)
@@ -153,6 +162,7 @@ class BundleReader:
         )
         self._parsed: dict[bytes, Any] = {}
         self._maps: dict[int, Any] = {}
+        self._remote = _fs.is_url(prefix)
 
     # -- index ------------------------------------------------------------------------------
 
@@ -227,9 +237,12 @@ class BundleReader:
                 self._index_error(f"tensor {name} names shard {shard} of {self.header.num_shards}")
             path = data_filename(self.prefix, shard, self.header.num_shards)
             try:
-                with open(path, "rb") as f:
-                    size = os.fstat(f.fileno()).st_size
-                    mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+                if self._remote:
+                    mapped = _fs.open_ranges(path)
+                else:
+                    with open(_fs.local_path(path), "rb") as f:
+                        size = os.fstat(f.fileno()).st_size
+                        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
             except FileNotFoundError:
                 raise DataLossError(
                     None,
@@ -259,7 +272,7 @@ class BundleReader:
                 f"{entry.offset + entry.size}) lies outside the {len(data)}-byte file "
                 "(truncated or corrupt checkpoint)",
             )
-        buf = memoryview(data)[entry.offset : entry.offset + entry.size]
+        buf = _bytes_of(data, entry.offset, entry.offset + entry.size)
         try:
             if dtype.name == "string":
                 return codec.decode_strings(buf, shape, entry.crc32c)
@@ -376,14 +389,35 @@ class BundleReader:
         path = data_filename(self.prefix, shard, self.header.num_shards)
         start = group[0][_OFFSET]
         end = max(item[_OFFSET] + item[_SIZE] for item in group)
+        if self._remote:
+            buf = self._read_remote(shard, group[-1][_NAME], path, start, end)
+        else:
+            buf = self._read_local(path, group[-1][_NAME], start, end)
+        if big_endian:
+            return self._decode_one_by_one(path, buf, start, group, big_endian)
+        return self._decode_runs(path, buf, start, group)
+
+    def _read_remote(self, shard: int, name: str, path: str, start: int, end: int) -> np.ndarray:
+        """Bytes [start, end) of a remote shard: one ranged read."""
+        blob = self._data(shard, name)
+        if end > len(blob):
+            raise DataLossError(
+                None,
+                None,
+                f"Tensor {name} in {path}: entry ends at byte {end} "
+                f"but the file has {len(blob)} bytes (truncated or corrupt checkpoint)",
+            )
+        return np.frombuffer(bytearray(blob.read(start, end)), dtype=np.uint8)
+
+    def _read_local(self, path: str, name: str, start: int, end: int) -> np.ndarray:
         try:
-            with open(path, "rb") as f:
+            with open(_fs.local_path(path), "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 if end > size:  # checked before sizing a buffer from untrusted offsets
                     raise DataLossError(
                         None,
                         None,
-                        f"Tensor {group[-1][_NAME]} in {path}: entry ends at byte {end} "
+                        f"Tensor {name} in {path}: entry ends at byte {end} "
                         f"but the file has {size} bytes (truncated or corrupt checkpoint)",
                     )
                 buf = np.empty(end - start, dtype=np.uint8)
@@ -392,8 +426,11 @@ class BundleReader:
             raise DataLossError(
                 None, None, f"Data file {path} of checkpoint {self.prefix} is missing"
             ) from None
-        if big_endian:
-            return self._decode_one_by_one(path, buf, start, group, big_endian)
+        return buf
+
+    def _decode_runs(
+        self, path: str, buf: np.ndarray, start: int, group: list[_Item]
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for run in _same_type_runs(group):
             first = run[0]

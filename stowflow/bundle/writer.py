@@ -1,18 +1,18 @@
 """Writes a tensor bundle: ``<prefix>.data-SSSSS-of-NNNNN`` shards and ``<prefix>.index``.
 
-Payloads stream to temp siblings as they are added; :meth:`BundleWriter.finish` writes
-the index and renames data files first and the index last, so an interrupted save never
-leaves a half-written file under its final name and never touches a checkpoint under
-another prefix (TF1 ``global_step`` saves, TF2 numbered saves). Overwriting the *same*
-prefix has a short window between those renames in which the old index meets new data;
-a reader then fails with a checksum ``DataLossError`` rather than returning wrong values
-(TensorFlow's writer has the same window). Output is byte-identical to TensorFlow's for
-the same tensors in the same order (FORMATS.md §1).
+Payloads stream to temp siblings as they are added (for a URL prefix, to local temp files
+that are uploaded whole); :meth:`BundleWriter.finish` moves the data files into place first
+and writes the index last, so an interrupted save never leaves a half-written file under
+its final name (nor, on an object store, an index before its data) and never touches a
+checkpoint under another prefix (TF1 ``global_step`` saves, TF2 numbered saves).
+Overwriting the *same* prefix has a short window between those renames in which the old
+index meets new data; a reader then fails with a checksum ``DataLossError`` rather than
+returning wrong values (TensorFlow's writer has the same window). Output is byte-identical
+to TensorFlow's for the same tensors in the same order (FORMATS.md §1).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -108,14 +108,23 @@ class BundleWriter:
     def __init__(self, prefix: str, num_shards: int = 1) -> None:
         if num_shards < 1:
             raise InvalidArgumentError(None, None, f"num_shards must be >= 1, got {num_shards}")
+        _fs.check_backend(prefix)
         self._prefix = prefix
         self._num_shards = num_shards
         directory = os.path.dirname(prefix)
         if directory:
-            os.makedirs(directory, exist_ok=True)
-        self._final = [data_filename(prefix, i, num_shards) for i in range(num_shards)]
-        self._temps = [_fs.temp_sibling(p) for p in self._final]
-        self._files: list[BinaryIO] = [open(t, "wb") for t in self._temps]  # noqa: SIM115
+            _fs.makedirs(directory)
+        # Each shard is staged (a temp sibling locally, a local temp file for a URL) and
+        # moved or uploaded into place by finish(), before the index.
+        self._staged: list[_fs.Staged] = []
+        try:
+            for i in range(num_shards):
+                self._staged.append(_fs.stage(data_filename(prefix, i, num_shards)))
+        except BaseException:
+            for staged in self._staged:
+                staged.discard()
+            raise
+        self._files: list[BinaryIO] = [s.file for s in self._staged]
         self._offsets = [0] * num_shards
         # key -> serialized entry (bytes; b"" while its payload is pending) or, for
         # partitioned tensors and large payloads, a BundleEntryProto.
@@ -289,10 +298,10 @@ class BundleWriter:
         table = TableBuilder()
         table.add_all([HEADER_KEY, *keys], [header.SerializeToString(), *values])
         blob = table.finish()
-        for f in self._files:
-            f.close()
-        for tmp, final in zip(self._temps, self._final, strict=True):
-            os.replace(tmp, final)
+        # Data first, the index last: the index is what makes a checkpoint visible, so a
+        # reader never finds an index whose data is not there yet (no rename on object stores).
+        for staged in self._staged:
+            staged.commit()
         _fs.write_atomic(index_filename(self._prefix), blob)
         self._finished = True
         return self._prefix
@@ -303,11 +312,8 @@ class BundleWriter:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
         self._pending.clear()
-        for f in self._files:
-            f.close()
-        for tmp in self._temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)
+        for staged in self._staged:
+            staged.discard()
         self._finished = True
 
     def __enter__(self) -> BundleWriter:

@@ -2,7 +2,10 @@
 
 Everything is written into a temporary sibling directory that is renamed to
 ``export_dir`` by :meth:`SavedModelBuilder.save`, so the SavedModel appears complete or
-not at all; an existing non-empty ``export_dir`` is never overwritten.
+not at all; an existing non-empty ``export_dir`` is never overwritten. For a URL
+(``s3://``, ``gs://``, ...) the temporary directory is local and :meth:`save` uploads it,
+``saved_model.pb`` last: the file that makes a directory a SavedModel appears only once
+everything it refers to is there.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 import secrets
 import shutil
+import tempfile
 from typing import Any
 
 from google.protobuf import text_format
@@ -46,16 +50,20 @@ class SavedModelBuilder:
     """
 
     def __init__(self, export_dir: str) -> None:
-        export_dir = os.fspath(export_dir)
-        if os.path.exists(export_dir) and os.listdir(export_dir):
+        export_dir = _fs.local_path(os.fspath(export_dir))
+        _fs.check_backend(export_dir)
+        if _fs.exists(export_dir) and _fs.listdir(export_dir):
             raise AssertionError(
                 "Export directory already exists, and isn't empty. Please choose a different "
                 f"export directory, or delete all the contents of the specified directory: "
                 f"{export_dir}"
             )
         self._export_dir = export_dir
-        self._tmp_dir = f"{export_dir.rstrip(os.sep)}.tmp-{secrets.token_hex(6)}"
-        os.makedirs(self._tmp_dir)
+        if _fs.is_url(export_dir):
+            self._tmp_dir = tempfile.mkdtemp(prefix="stowflow-savedmodel-")
+        else:
+            self._tmp_dir = f"{export_dir.rstrip(os.sep)}.tmp-{secrets.token_hex(6)}"
+            os.makedirs(self._tmp_dir)
         self._proto = saved_model_pb2.SavedModel(
             saved_model_schema_version=constants.SAVED_MODEL_SCHEMA_VERSION
         )
@@ -64,19 +72,22 @@ class SavedModelBuilder:
 
     # -- pieces ---------------------------------------------------------------------------------
 
-    def _copy_assets(self, files: list[tuple[str, str]]) -> list[Any]:
-        if not files:
+    def _copy_assets(self, files: list[tuple[str, str]] | None) -> list[Any]:
+        """Copies asset files into the export; None (no collection given) vs [] log as TF."""
+        if files is None:
             logger.info("No assets to save.")
+        else:
+            logger.info("Assets added to graph.")
+        if not files:
             logger.info("No assets to write.")
             return []
-        logger.info("Assets added to graph.")
         defs = []
         asset_dir = os.path.join(self._tmp_dir, constants.ASSETS_DIRECTORY)
         for tensor_name, source in files:
             base = os.path.basename(source)
             if base not in self._copied_assets:  # the first asset of a name wins (TF's rule)
                 os.makedirs(asset_dir, exist_ok=True)
-                shutil.copyfile(source, os.path.join(asset_dir, base))
+                _fs.copy(source, os.path.join(asset_dir, base))
                 self._copied_assets[base] = source
             asset = meta_graph_pb2.AssetFileDef(filename=base)
             asset.tensor_info.name = tensor_name
@@ -110,7 +121,7 @@ class SavedModelBuilder:
         if init_op is not None:
             op = init_op if isinstance(init_op, Operation) else init_op.op
             graph.get_collection_ref(init_key)[:] = [op]
-        asset_defs = self._copy_assets(_asset_files(assets, sess))
+        asset_defs = self._copy_assets(None if assets is None else _asset_files(assets, sess))
         with graph.as_default():
             meta = saver.export_meta_graph(
                 clear_devices=clear_devices, strip_default_attrs=strip_default_attrs
@@ -280,6 +291,8 @@ class SavedModelBuilder:
             else self._proto.SerializeToString(deterministic=True)
         )
         _fs.write_atomic(os.path.join(self._tmp_dir, name), data)
+        if _fs.is_url(self._export_dir):
+            return self._upload(name)
         if os.path.isdir(self._export_dir) and not os.listdir(self._export_dir):
             os.rmdir(self._export_dir)
         if os.path.exists(self._export_dir):
@@ -288,6 +301,17 @@ class SavedModelBuilder:
         os.makedirs(parent, exist_ok=True)
         os.rename(self._tmp_dir, self._export_dir)
         _fs.fsync_dir(parent)
+        path = os.path.join(self._export_dir, name)
+        logger.info("SavedModel written to: %s", path)
+        return path
+
+    def _upload(self, name: str) -> str:
+        """Uploads the built SavedModel: data, then the variables index, then ``name``."""
+        if _fs.exists(self._export_dir):
+            raise AssertionError(f"Export directory {self._export_dir} appeared while building")
+        index = f"{constants.VARIABLES_DIRECTORY}/{constants.VARIABLES_FILENAME}.index"
+        _fs.upload_tree(self._tmp_dir, self._export_dir, last=(index, name))
+        shutil.rmtree(self._tmp_dir, ignore_errors=True)
         path = os.path.join(self._export_dir, name)
         logger.info("SavedModel written to: %s", path)
         return path

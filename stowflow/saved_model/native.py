@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from stowflow import dtypes
+from stowflow import _fs, dtypes
 from stowflow.errors import UnimplementedError
 from stowflow.graph import coverage, file_policy
 from stowflow.graph.core import Graph
@@ -195,7 +195,7 @@ def load(
             raise TypeError("allowed_paths applies to load(export_dir), not load(sess, ...)")
         target = export_dir_tf1 if export_dir_tf1 is not None else kwargs.pop("export_dir")
         return loader.load(export_dir, tags, target, **kwargs)  # TF1 code: warns as TF does
-    export_dir = os.fspath(export_dir)
+    export_dir = _fs.local_path(os.fspath(export_dir))  # file:// URLs load as local paths
     saved_model = loader.parse_saved_model(export_dir)
     chosen = _pick_tags(saved_model, export_dir) if tags is None else tags
     meta = loader.find_meta_graph(saved_model, chosen, export_dir)

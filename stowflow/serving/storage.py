@@ -2,15 +2,24 @@
 
 The manager only asks three things of storage: does a base path exist, which children of it
 are version directories, and has a version's content changed (to retry a failed load). Other
-file systems (``gs://``, ``s3://``) plug in by registering a :class:`Storage` for their
-scheme with :func:`register`; they hand back a local directory to load from.
+file systems plug in by registering a :class:`Storage` for their scheme with
+:func:`register`; they hand back a local directory to load from. Every URL scheme without
+its own registration (``s3://``, ``gs://``, ``memory://``, ...) is served by
+:class:`FsspecStorage`: version polling is one prefix listing, and a version is downloaded
+to a local directory to load it.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
-from typing import Protocol
+import shutil
+import tempfile
+import zlib
+from typing import Any, Protocol
+
+from stowflow import _fs, errors, storage
 
 log = logging.getLogger("stowflow.serving")
 
@@ -72,7 +81,64 @@ class LocalStorage:
         return self._strip(path)
 
 
+def _stamp(info: dict[str, Any]) -> int:
+    """A number that changes when an object's content does (its ETag, hash or time)."""
+    for key in ("ETag", "etag", "md5Hash", "crc32c", "mtime", "LastModified", "updated"):
+        if info.get(key) is not None:
+            return zlib.crc32(str(info[key]).encode())
+    return zlib.crc32(str(info.get("created", "")).encode())
+
+
+class FsspecStorage:
+    """Storage on a remote file system through fsspec (``s3://``, ``gs://``, ``memory://``...).
+
+    Listings are never cached (``stowflow.storage.options``), so each poll sees new versions.
+    """
+
+    def __init__(self) -> None:
+        self._downloads: list[str] = []
+        atexit.register(self._clean)
+
+    def exists(self, path: str) -> bool:
+        """Whether ``path`` is a directory (a prefix with objects under it)."""
+        return _fs.isdir(path)
+
+    def children(self, path: str) -> list[str]:
+        """Entry names directly under ``path``: one prefix listing (empty if unreadable)."""
+        try:
+            return _fs.listdir(path)
+        except (OSError, errors.OpError):
+            return []
+
+    def fingerprint(self, path: str) -> tuple[tuple[str, int, int], ...]:
+        """(relative path, size, stamp of ETag/hash/time) of every object under ``path``."""
+        remote = storage.resolve(path)
+        base = remote.path.rstrip("/")
+        try:
+            found = remote.fs.find(base, detail=True)
+        except OSError:
+            return ()
+        return tuple(
+            sorted(
+                (name[len(base) :].lstrip("/"), int(info.get("size") or 0), _stamp(info))
+                for name, info in found.items()
+            )
+        )
+
+    def local_dir(self, path: str) -> str:
+        """A fresh local copy of ``path``'s objects (removed when the process exits)."""
+        target = tempfile.mkdtemp(prefix="stowflow-model-")
+        self._downloads.append(target)
+        _fs.download_tree(path, target)
+        return target
+
+    def _clean(self) -> None:
+        for folder in self._downloads:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 _BY_SCHEME: dict[str, Storage] = {"": LocalStorage(), "file": LocalStorage()}
+_REMOTE: list[FsspecStorage] = []  # one shared instance, made on first use
 
 
 def register(scheme: str, storage: Storage) -> None:
@@ -83,18 +149,23 @@ def register(scheme: str, storage: Storage) -> None:
 def for_path(path: str) -> Storage:
     """The storage for ``path`` (by its URL scheme; plain paths are local).
 
-    Raises:
-        stowflow.errors.UnimplementedError: no storage is registered for the scheme.
-    """
-    from stowflow import errors
+    A scheme with no registration of its own goes to fsspec when a backend serves it.
 
-    scheme = path.split("://", 1)[0] if "://" in path else ""
-    storage = _BY_SCHEME.get(scheme)
-    if storage is None:
-        raise errors.UnimplementedError(
-            None, None, f"File system scheme '{scheme}://' not implemented (file: '{path}')"
-        )
-    return storage
+    Raises:
+        stowflow.errors.UnimplementedError: nothing serves the scheme; when an extra would
+            (``stowflow[s3]``, ``stowflow[gcs]``) the message names it.
+    """
+    scheme = storage.scheme_of(path)
+    found = _BY_SCHEME.get(scheme)
+    if found is not None:
+        return found
+    try:
+        storage.resolve(path)  # is there a backend for this scheme?
+    except storage.MissingBackendError as e:
+        raise errors.UnimplementedError(None, None, str(e)) from None
+    if not _REMOTE:
+        _REMOTE.append(FsspecStorage())
+    return _REMOTE[0]
 
 
 def join(base: str, child: str) -> str:

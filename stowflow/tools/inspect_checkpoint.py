@@ -30,21 +30,9 @@ def _type_enum_name(enum: int) -> str:
 
 
 def debug_string(reader: Reader) -> str:
-    """Like ``CheckpointReader::DebugString``: ``key (DT_TYPE) [d0,d1]`` per stored entry.
-
-    TF lists the raw index keys, so a partitioned variable shows up as its encoded slice
-    keys (bytes that are not valid UTF-8 are dropped when printed), not its full name.
-    """
-    bundle = reader.bundle
-    lines = []
-    for key in bundle.raw_keys():
-        entry = bundle.entry(key)
-        if entry.slices:
-            continue
-        dims = ",".join(str(d.size) for d in entry.shape.dim)
-        type_name = _type_enum_name(entry.dtype)
-        lines.append(key + f" ({type_name}) [{dims}]\n".encode())
-    return b"".join(lines).decode("utf-8", errors="ignore")
+    """``CheckpointReader::DebugString`` as inspect_checkpoint prints it (bytes that are not
+    valid UTF-8, in partitioned variables' slice keys, are dropped)."""
+    return reader.debug_string().decode("utf-8", errors="ignore")
 
 
 def _count_params(reader: Reader, exclude_pattern: str) -> int:

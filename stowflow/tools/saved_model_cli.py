@@ -67,9 +67,9 @@ def read_saved_model(saved_model_dir: str) -> Any:
     if not loader.maybe_saved_model_directory(saved_model_dir):
         raise CliError(f"SavedModel file does not exist at: {saved_model_dir}")
     path = os.path.join(saved_model_dir, constants.SAVED_MODEL_FILENAME_PB)
-    if not os.path.isfile(path):
+    if not _fs.isfile(path):
         path = os.path.join(saved_model_dir, constants.SAVED_MODEL_FILENAME_PBTXT)
-    if os.path.getsize(path) > MAX_SAVED_MODEL_BYTES:
+    if _fs.getsize(path) > MAX_SAVED_MODEL_BYTES:
         raise CliError(f"{path} is larger than protobuf's 2 GiB limit")
     try:
         return loader.parse_saved_model(saved_model_dir)
@@ -246,7 +246,7 @@ def op_coverage_text(graph_defs: list[tuple[str, Any]]) -> str:
 def _graphs_for_ops(args: argparse.Namespace) -> list[tuple[str, Any]]:
     """The GraphDefs ``show --ops`` describes: a GraphDef file, or a SavedModel's
     MetaGraphDefs (all of them, or the one of --tag_set)."""
-    if os.path.isfile(args.dir):
+    if _fs.isfile(args.dir):
         return [(args.dir, freeze_graph.read_graph_def(args.dir))]
     if args.tag_set is not None:
         meta = _meta_graph(args.dir, args.tag_set)

@@ -18,8 +18,10 @@ from stowflow_testlib import DEV_PYTHON_ENV
 NEVER_AT_IMPORT = (
     "tensorflow", "keras", "jax", "torch",
     "grpc", "uvicorn", "starlette", "orjson", "prometheus_client",  # [serve]
+    "ray", "pyarrow", "pandas",  # [ray]
     "safetensors", "onnx", "onnxruntime",  # [convert]
     "pytest", "hypothesis", "grpc_tools",  # [test]
+    "fsspec", "s3fs", "gcsfs", "boto3", "moto",  # [s3], [gcs], tests/storage
 )
 
 _REPORT = "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"

@@ -2,15 +2,17 @@
 
 They touch the file system, so they are stateful kernels: each asks its Session's file
 policy (``stowflow.graph.file_policy``) before opening, writing or deleting anything.
+Prefixes may be URLs (``s3://``, ``gs://``, ...): the bundle reader, writer and merge go
+through the storage seam (``stowflow._fs``), so a Saver works on object stores too.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
+from stowflow import _fs
 from stowflow.bundle import BundleReader, BundleWriter, merge_bundles
 from stowflow.bundle.slices import parse_shape_and_slice
 from stowflow.errors import InvalidArgumentError, NotFoundError
@@ -61,7 +63,7 @@ def _restore_v2(state: SessionState, op: Any, inputs: list[Any]) -> list[Any]:
     names = [_text(n) for n in np.asarray(names).reshape(-1)]
     specs = [_text(s) for s in np.asarray(specs).reshape(-1)]
     wanted = op.get_attr("dtypes")
-    if not os.path.exists(prefix + ".index"):
+    if not _fs.exists(prefix + ".index"):
         raise NotFoundError(
             None,
             None,

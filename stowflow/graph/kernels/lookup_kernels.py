@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from stowflow import _fs
 from stowflow.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from stowflow.graph.kernels.math_kernels import shape_str
 from stowflow.graph.kernels.registry import register_shape
@@ -249,8 +250,7 @@ def _init_from_text(state: SessionState, op: Any, inputs: list[Any]) -> list[Any
     vocab_size, offset = op.get_attr("vocab_size"), op.get_attr("offset")
     state.file_policy.check(op, path)
     try:
-        with open(path, "rb") as f:
-            lines = f.read().splitlines()
+        lines = _fs.read_limited(path, what="vocabulary file").splitlines()
     except FileNotFoundError:
         raise NotFoundError(None, None, f"{path}; No such file or directory") from None
     if vocab_size > 0:
