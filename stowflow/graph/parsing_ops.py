@@ -58,6 +58,90 @@ class FixedLenSequenceFeature(
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
 
 
+class SparseFeature(
+    collections.namedtuple(
+        "SparseFeature", ["index_key", "value_key", "dtype", "size", "already_sorted"]
+    )
+):
+    """A SparseTensor built from index and value features (``tf.io.SparseFeature``).
+
+    ``index_key`` (a key or a list of keys, one per dimension) names int64 features with
+    each value's index; ``value_key`` names the values; ``size`` is the dense shape (an int
+    or a list, one per index key). Parsed with a VarLenFeature per key, then merged as TF's
+    ``sparse_merge`` does (a ``SparseMerge`` name scope ending in ``SparseReorder``).
+    """
+
+    def __new__(
+        cls, index_key: Any, value_key: str, dtype: Any, size: Any, already_sorted: bool = False
+    ) -> SparseFeature:
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
+class _Partition(collections.namedtuple("_Partition", ["key"])):
+    pass
+
+
+class RaggedFeature(
+    collections.namedtuple(
+        "RaggedFeature", ["dtype", "value_key", "partitions", "row_splits_dtype", "validate"]
+    )
+):
+    """A variable-length feature parsed into a RaggedTensor (``tf.io.RaggedFeature``).
+
+    ``parse_example`` gives a 2-D :class:`RaggedTensor` (one row per example);
+    ``parse_single_example`` a 1-D Tensor. Only ``partitions=()`` is supported: a
+    partitioned feature raises NotImplementedError.
+    """
+
+    RowSplits = type("RowSplits", (_Partition,), {})
+    RowLengths = type("RowLengths", (_Partition,), {})
+    RowStarts = type("RowStarts", (_Partition,), {})
+    RowLimits = type("RowLimits", (_Partition,), {})
+    ValueRowIds = type("ValueRowIds", (_Partition,), {})
+    UniformRowLength = collections.namedtuple("UniformRowLength", ["length"])
+
+    def __new__(
+        cls,
+        dtype: Any,
+        value_key: str | None = None,
+        partitions: Any = (),
+        row_splits_dtype: Any = dtypes.int32,
+        validate: bool = False,
+    ) -> RaggedFeature:
+        return super().__new__(
+            cls,
+            dtypes.as_dtype(dtype),
+            value_key,
+            tuple(partitions),
+            dtypes.as_dtype(row_splits_dtype),
+            validate,
+        )
+
+
+class RaggedTensor(collections.namedtuple("RaggedTensor", ["values", "row_splits"])):
+    """A minimal ``tf.RaggedTensor`` of ragged rank 1: ``values`` split into rows at
+    ``row_splits``. Built from Tensors in a graph; ``Session.run`` returns the same type
+    holding arrays, whose :meth:`to_list` gives the rows.
+    """
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype of the values."""
+        return self.values.dtype
+
+    @property
+    def ragged_rank(self) -> int:
+        """Always 1 here."""
+        return 1
+
+    def to_list(self) -> list[Any]:
+        """The rows as nested Python lists (only for a fetched, array-valued tensor)."""
+        if isinstance(self.values, Tensor):
+            raise ValueError("to_list() needs a fetched RaggedTensor: run it in a Session")
+        values, splits = np.asarray(self.values), np.asarray(self.row_splits)
+        return [values[a:b].tolist() for a, b in zip(splits[:-1], splits[1:], strict=True)]
+
+
 class _Params:
     """TF's ``_ParseOpParams``: the raw key/type/shape/default lists of the op."""
 
@@ -68,6 +152,9 @@ class _Params:
         self.dense_types: list[DType] = []
         self.dense_shapes: list[TensorShape] = []
         self.dense_defaults: dict[str, Any] = {}
+        self.ragged_keys: list[str] = []
+        self.ragged_value_types: list[DType] = []
+        self.ragged_split_types: list[DType] = []
 
     @classmethod
     def from_features(cls, features: dict[str, Any]) -> _Params:
@@ -76,6 +163,10 @@ class _Params:
             feature = features[key]
             if isinstance(feature, VarLenFeature):
                 params._add_varlen(key, feature)
+            elif isinstance(feature, SparseFeature):
+                params._add_sparse_feature(key, feature)
+            elif isinstance(feature, RaggedFeature):
+                params._add_ragged_feature(key, feature)
             elif isinstance(feature, FixedLenFeature):
                 params._add_fixed(key, feature)
             elif isinstance(feature, FixedLenSequenceFeature):
@@ -93,8 +184,50 @@ class _Params:
     def _add_varlen(self, key: str, feature: VarLenFeature) -> None:
         if not feature.dtype:
             raise ValueError(f"Missing type for feature {key}. Received feature={feature}")
+        self._add_sparse_key(key, feature.dtype)
+
+    def _add_sparse_key(self, key: str, dtype: Any) -> None:
+        """A sparse key once; a second use must agree on the dtype (TF's check)."""
+        kind = dtypes.as_dtype(dtype)
+        if key in self.sparse_keys:
+            original = self.sparse_types[self.sparse_keys.index(key)]
+            if original != kind:
+                raise ValueError(f"Conflicting type {original!r} vs {kind!r} for feature {key}.")
+            return
         self.sparse_keys.append(key)
-        self.sparse_types.append(dtypes.as_dtype(feature.dtype))
+        self.sparse_types.append(kind)
+
+    def _add_ragged_feature(self, key: str, feature: RaggedFeature) -> None:
+        if feature.partitions:
+            raise NotImplementedError(
+                "stowflow parses RaggedFeature without partitions only; parse the partition "
+                "keys as VarLenFeature instead"
+            )
+        value_key = key if feature.value_key is None else feature.value_key
+        if value_key in self.ragged_keys:
+            index = self.ragged_keys.index(value_key)
+            if self.ragged_value_types[index] != feature.dtype:
+                raise ValueError(f"Inconsistent dtype for feature {value_key!r}")
+            if self.ragged_split_types[index] != feature.row_splits_dtype:
+                raise ValueError(f"Inconsistent row_splits_dtype for feature {value_key!r}")
+            return
+        self.ragged_keys.append(value_key)
+        self.ragged_value_types.append(feature.dtype)
+        self.ragged_split_types.append(feature.row_splits_dtype)
+
+    def _add_sparse_feature(self, key: str, feature: SparseFeature) -> None:
+        if not feature.index_key:
+            raise ValueError(f"Missing index_key for SparseFeature {feature}.")
+        if not feature.value_key:
+            raise ValueError(f"Missing value_key for SparseFeature {feature}.")
+        if not feature.dtype:
+            raise ValueError(f"Missing type for feature {key}. Received feature={feature}.")
+        index_keys = (
+            [feature.index_key] if isinstance(feature.index_key, str) else feature.index_key
+        )
+        for index_key in sorted(index_keys):
+            self._add_sparse_key(index_key, dtypes.int64)
+        self._add_sparse_key(feature.value_key, feature.dtype)
 
     def _check_typed(self, key: str, feature: Any) -> TensorShape:
         if not feature.dtype:
@@ -221,7 +354,9 @@ def _string_list(value: Any, name: str) -> Tensor:
     return constant(array, dtype=dtypes.string, name=name)
 
 
-def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: str | None) -> list[Tensor]:
+def _parse_example_v2_op(
+    serialized: Tensor, names: Any, params: _Params, name: str | None
+) -> list[Tensor]:
     """Creates the ParseExampleV2 node, converting list inputs as TF's op_def_library does."""
     defaults = params.dense_default_tensors()
     _check_allowed("dense_defaults", [t.dtype.base_dtype for t in defaults])
@@ -233,14 +368,14 @@ def _parse_example_v2_op(serialized: Tensor, names: Any, params: _Params, name: 
             "names": _string_list(names, "names"),
             "sparse_keys": _string_list(params.sparse_keys, "sparse_keys"),
             "dense_keys": _string_list(params.dense_keys, "dense_keys"),
-            "ragged_keys": _string_list([], "ragged_keys"),
+            "ragged_keys": _string_list(params.ragged_keys, "ragged_keys"),
             "dense_defaults": defaults,
         }
         attrs = {
             "num_sparse": len(params.sparse_keys),
             "sparse_types": params.sparse_types,
-            "ragged_value_types": [],
-            "ragged_split_types": [],
+            "ragged_value_types": params.ragged_value_types,
+            "ragged_split_types": params.ragged_split_types,
             "dense_shapes": params.dense_shapes,
         }
         return apply_op_outputs("ParseExampleV2", inputs, attrs, name=scope)
@@ -277,8 +412,133 @@ def parse_example(
         outputs = _parse_example_v2_op(serialized_t, names, params, name)
         n = len(params.sparse_keys)
         sparse = [SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i]) for i in range(n)]
-        values = sparse + outputs[3 * n : 3 * n + len(params.dense_keys)]
-    return dict(zip(params.sparse_keys + params.dense_keys, values, strict=True))
+        d, r = len(params.dense_keys), len(params.ragged_keys)
+        values: list[Any] = [*sparse, *outputs[3 * n : 3 * n + d]]
+        ragged_values = outputs[3 * n + d : 3 * n + d + r]
+        ragged_splits = outputs[3 * n + d + r : 3 * n + d + 2 * r]
+        if serialized_t.shape.ndims == 0:  # one example: the values alone (TF's choice)
+            values += ragged_values
+        else:
+            values += [
+                RaggedTensor(v, s) for v, s in zip(ragged_values, ragged_splits, strict=True)
+            ]
+    keys = params.sparse_keys + params.dense_keys + params.ragged_keys
+    parsed = dict(zip(keys, values, strict=True))
+    return _composite_features(features, parsed)
+
+
+def _composite_features(features: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
+    """TF's ``_construct_tensors_for_composite_features``: SparseFeatures merged from their
+    parts; the parts that no feature asked for are dropped."""
+    updates = {}
+    for key in sorted(features):
+        feature = features[key]
+        if isinstance(feature, SparseFeature):
+            if isinstance(feature.index_key, str):
+                ids: Any = parsed[feature.index_key]
+            else:
+                ids = [parsed[k] for k in feature.index_key]
+            updates[key] = sparse_merge(
+                ids, parsed[feature.value_key], feature.size, already_sorted=feature.already_sorted
+            )
+        elif isinstance(feature, RaggedFeature):
+            updates[key] = parsed[key if feature.value_key is None else feature.value_key]
+    parsed.update(updates)
+    for key in set(parsed) - set(features):
+        del parsed[key]
+    return parsed
+
+
+def sparse_merge(
+    sp_ids: Any,
+    sp_values: SparseTensor,
+    vocab_size: Any,
+    name: str | None = None,
+    already_sorted: bool = False,
+) -> SparseTensor:
+    """TF's ``sparse_ops.sparse_merge_impl``: ids become the last index column(s).
+
+    Raises:
+        TypeError / ValueError: for mismatched ``sp_ids`` and ``vocab_size`` (TF's messages).
+    """
+    from stowflow.graph.array_ops import expand_dims, strided_slice_from_key
+
+    if isinstance(sp_ids, SparseTensor):
+        sp_ids, vocab_size = [sp_ids], [vocab_size]
+    elif not isinstance(vocab_size, (list, tuple)):
+        raise TypeError(
+            f"vocab_size has to be a list of Tensors or Python ints. Found {type(vocab_size)}"
+        )
+    if len(sp_ids) != len(vocab_size):
+        raise ValueError("sp_ids and vocab_size have to have equal lengths.")
+    graph = get_default_graph()
+    with name_scope(name, "SparseMerge", [sp_ids, sp_values]):
+        ids = []
+        for part in sp_ids:
+            column = part.values
+            if column.dtype.base_dtype != dtypes.int64:
+                column = _cast_int64(column)
+            ids.append(expand_dims(column, 1))
+        sizes = [_cast_int64(v) for v in vocab_size]
+        kept = strided_slice_from_key(sp_ids[0].indices, (slice(None), slice(None, -1)))
+        new_indices = _concat([kept, *ids], 1)
+        prefix = strided_slice_from_key(sp_ids[0].dense_shape, slice(None, -1))
+        new_shape = _concat([prefix, sizes], 0)
+        if already_sorted:
+            return SparseTensor(new_indices, sp_values.values, new_shape)
+        indices, values = apply_op_outputs(
+            "SparseReorder",
+            {
+                "input_indices": new_indices,
+                "input_values": sp_values.values,
+                "input_shape": new_shape,
+            },
+            None,
+            name="SparseReorder",
+        )
+        _reordered_dense_shape(graph, sp_ids[0], vocab_size, new_shape)
+    return SparseTensor(indices, values, new_shape)
+
+
+def _reordered_dense_shape(graph: Any, ids: SparseTensor, sizes: list[Any], shape: Tensor) -> None:
+    """What TF's ``sparse_reorder`` leaves in the graph for the dense shape: a Const in a
+    ``SparseTensor_1`` scope when the merged shape is statically known (a single example:
+    no leading dimensions, int sizes), else ``Identity`` of it. Neither is used later."""
+    known = ids.dense_shape.shape.as_list() == [1] and all(isinstance(v, int) for v in sizes)
+    if not known:
+        apply_op_outputs("Identity", {"input": shape}, None, name="Identity")
+        return
+    with graph.name_scope("SparseTensor"):
+        pass  # TF's first SparseTensor(...) of sparse_merge opens (and uses) this scope
+    with graph.name_scope("SparseTensor"):
+        constant(np.asarray(sizes, np.int64), dtype=dtypes.int64, name="dense_shape")
+
+
+def _cast_int64(value: Any) -> Tensor:
+    """``math_ops.cast(value, int64)``: a Python value becomes ``Cast/x`` inside the scope."""
+    with get_default_graph().name_scope("Cast") as scope:
+        tensor = value if isinstance(value, Tensor) else convert_to_tensor(value, name="x")
+        if tensor.dtype.base_dtype == dtypes.int64:
+            return tensor
+        return apply_op_outputs(
+            "Cast", {"x": tensor}, {"DstT": dtypes.int64, "Truncate": False}, name=scope
+        )[0]
+
+
+def _concat(values: list[Any], axis: int) -> Tensor:
+    """``array_ops.concat``: list items are packed as ``concat/values_<i>``, axis ``concat/axis``."""
+    graph = get_default_graph()
+    with graph.name_scope("concat") as scope:
+        tensors = [
+            v if isinstance(v, Tensor) else _pack(v, f"values_{i}") for i, v in enumerate(values)
+        ]
+        axis_t = constant(np.asarray(axis, np.int32), dtype=dtypes.int32, name="axis")
+        out = apply_op_outputs("ConcatV2", {"values": tensors, "axis": axis_t}, None, name=scope)
+    return out[0]
+
+
+def _pack(items: list[Tensor], name: str) -> Tensor:
+    return apply_op_outputs("Pack", {"values": list(items)}, {"axis": 0}, name=name)[0]
 
 
 def parse_single_example(

@@ -7,10 +7,8 @@ record's request runs against the new version; any failure fails the load.
 from __future__ import annotations
 
 import os
-import struct
-from collections.abc import Iterator
 
-from stowflow.bundle.crc import crc32c, mask
+from stowflow import tfrecord
 from stowflow.proto.serving import prediction_log_pb2
 from stowflow.serving import inference, status
 from stowflow.serving.servable import Servable
@@ -19,41 +17,8 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_RECORDS = 1000
 
 
-def read_tfrecords(path: str) -> Iterator[bytes]:
-    """The records of a TFRecord file, checking both CRCs.
-
-    Raises:
-        stowflow.errors.DataLossError: a truncated record or a CRC mismatch.
-    """
-    from stowflow import errors
-
-    with open(path, "rb") as f:
-        data = f.read()
-    pos = 0
-    while pos < len(data):
-        if pos + 12 > len(data):
-            raise errors.DataLossError(None, None, f"truncated record at {pos} in {path}")
-        (length,) = struct.unpack_from("<Q", data, pos)
-        (length_crc,) = struct.unpack_from("<I", data, pos + 8)
-        if mask(crc32c(data[pos : pos + 8])) != length_crc:
-            raise errors.DataLossError(None, None, f"corrupted record at {pos} in {path}")
-        start, end = pos + 12, pos + 12 + length
-        if end + 4 > len(data):
-            raise errors.DataLossError(None, None, f"truncated record at {pos} in {path}")
-        (data_crc,) = struct.unpack_from("<I", data, end)
-        if mask(crc32c(data[start:end])) != data_crc:
-            raise errors.DataLossError(None, None, f"corrupted record at {pos} in {path}")
-        yield data[start:end]
-        pos = end + 4
-
-
-def write_tfrecords(path: str, records: list[bytes]) -> None:
-    """Writes ``records`` as a TFRecord file (for tests and tools)."""
-    with open(path, "wb") as f:
-        for record in records:
-            header = struct.pack("<Q", len(record))
-            f.write(header + struct.pack("<I", mask(crc32c(header))))
-            f.write(record + struct.pack("<I", mask(crc32c(record))))
+read_tfrecords = tfrecord.read_records  # CRC-checked reader: DataLossError naming file+offset
+write_tfrecords = tfrecord.write_records
 
 
 _RUNNERS = {

@@ -591,3 +591,45 @@ def _parse_example_v2_shape(op: Any) -> list[TensorShape]:
     out += [TensorShape([None]) for _ in range(ragged)]
     out += [TensorShape([None]) for _ in range(ragged)]
     return out
+
+
+@register_kernel("SparseReorder")
+def _sparse_reorder(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
+    """Entries of a SparseTensor in row-major (canonical) order; a stable sort, as TF's."""
+    indices = np.asarray(inputs[0], np.int64)
+    values = np.asarray(inputs[1])
+    shape = np.asarray(inputs[2], np.int64)
+    for what, array, rank, kind in (
+        ("indices", indices, 2, "matrix"),
+        ("values", values, 1, "vector"),
+        ("shape", shape, 1, "vector"),
+    ):
+        if array.ndim != rank:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"Input {what} should be a {kind} but received shape {_shape_text(array.shape)}",
+            )
+    if indices.shape[0] != values.shape[0]:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Number of elements in indices ({indices.shape[0]}) and values "
+            f"({values.shape[0]}) do not match",
+        )
+    if indices.shape[1] != shape.shape[0]:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Index rank ({indices.shape[1]}) and shape rank ({shape.shape[0]}) do not match",
+        )
+    order = np.lexsort(indices.T[::-1]) if indices.shape[0] else np.zeros(0, np.int64)
+    return [indices[order], values[order]]
+
+
+@register_shape("SparseReorder")
+def _sparse_reorder_shape(op: Any) -> list[TensorShape]:
+    indices = op.inputs[0].shape.as_list() if op.inputs[0].shape.ndims == 2 else [None, None]
+    values = op.inputs[1].shape.as_list() if op.inputs[1].shape.ndims == 1 else [None]
+    rows = indices[0] if indices[0] is not None else values[0]
+    return [TensorShape([rows, indices[1]]), TensorShape([rows])]
