@@ -72,7 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     onnx.add_argument("--outputs", default="", help="GraphDef output tensors, comma-separated")
     onnx.add_argument("--signature", default="serving_default", help="SavedModel signature key")
     onnx.add_argument("--tag-set", default="serve", help="SavedModel tags, comma-separated")
-    onnx.add_argument("--opset", type=int, default=17, help="ONNX opset (13 or newer)")
+    onnx.add_argument("--opset", type=int, default=17, help="ONNX opset (13 to 17)")
+    onnx.add_argument(
+        "--output-keys", default="", help="SavedModel: export only these signature outputs"
+    )
     return parser  # fmt: skip
 
 
@@ -99,7 +102,11 @@ def _run_onnx(args: argparse.Namespace) -> str:
 
     if os.path.isdir(args.src):
         export = export_saved_model(
-            args.src, args.signature, _split(args.tag_set), opset=args.opset
+            args.src,
+            args.signature,
+            _split(args.tag_set),
+            opset=args.opset,
+            output_keys=_split(args.output_keys) or None,
         )
     else:
         inputs, outputs = _split(args.inputs), _split(args.outputs)

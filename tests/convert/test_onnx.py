@@ -163,10 +163,10 @@ def test_unmapped_ops_are_all_listed() -> None:
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, 4], name="x")
-        h = apply_op("Cumsum", {"x": x, "axis": _c(1, np.int32)}, name="cs")[0]
+        h = apply_op("Cumprod", {"x": x, "axis": _c(1, np.int32)}, name="cp")[0]
         h = apply_op("Relu", {"features": h}, name="r")[0]
-        y = apply_op("Floor", {"x": h}, name="f")[0]
-    with pytest.raises(UnmappedOpsError, match="No ONNX mapping for op types: Cumsum, Floor"):
+        y = apply_op("Digamma", {"x": h}, name="f")[0]
+    with pytest.raises(UnmappedOpsError, match="No ONNX mapping for op types: Cumprod, Digamma"):
         export_graph_def(g.as_graph_def(), ["x"], [y.name])
 
 
@@ -237,3 +237,54 @@ def test_cancellation_fuses_and_removes_pairs() -> None:
     # A transpose whose output is also a graph output must stay.
     nodes = [_transpose("a", "b", [1, 0]), _transpose("b", "c", [1, 0])]
     assert cancel_transposes(nodes, {}, {"b", "c"})[1] == 2
+
+
+@pytest.mark.parametrize("opset", [12, 18])
+def test_opsets_outside_13_to_17_are_refused(opset: int) -> None:
+    g, x, y = _misc()
+    with pytest.raises(InvalidArgumentError, match=f"opset {opset} is not supported; use 13 to 17"):
+        export_graph_def(g.as_graph_def(), [x.name], [y.name], opset=opset)
+
+
+def _run_nodes(nodes: list[Any], inits: dict[str, Any], feed: np.ndarray, out: str) -> Any:
+    h = onnx.helper
+    graph = h.make_graph(
+        nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, list(feed.shape))],
+        [h.make_tensor_value_info(out, onnx.TensorProto.FLOAT, None)],
+        initializer=list(inits.values()),
+    )  # fmt: skip
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": feed})[0]
+
+
+def test_cancellation_through_residual_concat_pad_and_reshape() -> None:
+    """A transpose shared by a residual Add and the next conv is copied per reader; Add
+    and Concat of equally transposed inputs, Pad (pads re-laid out) and a Reshape that
+    only moves size-1 axes all let the NCHW<->NHWC pairs meet and cancel."""
+    h, nh = onnx.helper, onnx.numpy_helper
+    to_nhwc, to_nchw = [0, 2, 3, 1], [0, 3, 1, 2]
+    inits = {
+        "pads": nh.from_array(np.array([0, 1, 0, 0, 0, 2, 1, 0], np.int64), "pads"),
+        "shape": nh.from_array(np.array([-1, 1, 1, 20], np.int64), "shape"),
+    }
+    nodes = [
+        h.make_node("Relu", ["x"], ["r"]),  # x is NCHW [1, 2, 3, 4]
+        h.make_node("Transpose", ["r"], ["t"], perm=to_nhwc),  # read by two nodes
+        h.make_node("Transpose", ["t"], ["back"], perm=to_nchw),
+        h.make_node("Neg", ["back"], ["conv"]),  # stands for an NCHW conv
+        h.make_node("Transpose", ["conv"], ["conv_nhwc"], perm=to_nhwc),
+        h.make_node("Add", ["t", "conv_nhwc"], ["sum"]),
+        h.make_node("Concat", ["sum", "t"], ["cat"], axis=3),  # NHWC [1, 3, 4, 4]
+        h.make_node("Pad", ["cat", "pads"], ["padded"], mode="constant"),  # [1, 6, 5, 4]
+        h.make_node("ReduceMean", ["padded"], ["pooled"], axes=[1], keepdims=0),  # [1, 5, 4]
+        h.make_node("Reshape", ["pooled", "shape"], ["flat"], allowzero=1),
+        h.make_node("Transpose", ["flat"], ["y"], perm=to_nchw),  # [1, 20, 1, 1]
+    ]  # fmt: skip
+    feed = RNG.standard_normal((1, 2, 3, 4)).astype(np.float32)
+    want = _run_nodes([onnx.NodeProto.FromString(n.SerializeToString()) for n in nodes],
+                      dict(inits), feed, "y")  # fmt: skip
+    out, left = cancel_transposes(nodes, inits, {"y"})
+    assert _run_nodes(out, inits, feed, "y").tolist() == want.tolist()
+    assert left == 1  # pushed through the mean, it stops at the flattening Reshape
+    assert [n.op_type for n in out].count("Transpose") == 1

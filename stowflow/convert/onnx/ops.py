@@ -221,6 +221,13 @@ def _pad(b: OnnxBuilder, op: Any) -> None:
 @converts("Reshape")
 def _reshape(b: OnnxBuilder, op: Any) -> None:
     shape = const_value(op.inputs[1])
+    static = op.outputs[0].shape
+    if shape is None and static.ndims is not None:
+        dims = static.as_list()
+        # stowflow's static shape with at most one unknown dim is a constant target
+        # (ONNX's allowzero forbids mixing 0 and -1)
+        if sum(d is None for d in dims) <= 1 and not (None in dims and 0 in dims):
+            shape = np.array([-1 if d is None else d for d in dims], np.int64)
     target = (
         b.int64s(shape, "shape")
         if shape is not None

@@ -3,20 +3,20 @@
 A TF2 signature output is a ``StatefulPartitionedCall`` into the function library, with
 variables passed in as resource handles. :func:`inline_calls` splices each called
 function's body into the graph (its nodes under ``<call name>/``; the call node becomes
-an ``IdentityN`` of the function's returns, so ``call:k`` keeps naming output k), and
-:func:`freeze_reads` turns every ``ReadVariableOp`` of a ``VarHandleOp`` into a ``Const``.
+an ``IdentityN`` of the function's returns, so ``call:k`` keeps naming output k);
+:func:`variable_values` reads variables through a Session when the restore ops do not
+name their checkpoint keys (``graphs.restore_keys``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from stowflow.graph import op_defs
 from stowflow.proto import graph_pb2, node_def_pb2
-from stowflow.tensors import make_tensor_proto
 
 CALL_OPS = {"StatefulPartitionedCall", "PartitionedCall"}
 _MAX_DEPTH = 32
@@ -75,44 +75,24 @@ def inline_calls(graph_def: Any) -> Any:
         nodes = expanded
     out = graph_pb2.GraphDef()
     out.versions.CopyFrom(graph_def.versions)
+    out.library.CopyFrom(graph_def.library)  # While/If bodies stay functions
     out.node.extend(nodes)
     return out
 
 
-def freeze_reads(graph_def: Any, values: Mapping[str, np.ndarray]) -> Any:
-    """Replaces ``ReadVariableOp`` of the handles in ``values`` (by node name) with Consts."""
-    by_name = {n.name: n for n in graph_def.node}
-
-    def handle_of(text: str) -> str | None:
-        name = text.split(":")[0]
-        node = by_name.get(name)
-        while node is not None and node.op == "Identity":
-            node = by_name.get(node.input[0].split(":")[0])
-        return node.name if node is not None and node.op == "VarHandleOp" else None
-
-    out = graph_pb2.GraphDef()
-    out.CopyFrom(graph_def)
-    for node in out.node:
-        handle = handle_of(node.input[0]) if node.op == "ReadVariableOp" and node.input else None
-        if handle is None or handle not in values:
-            continue
-        value = np.asarray(values[handle])
-        controls = [i for i in node.input if i.startswith("^")]
-        node.op = "Const"
-        del node.input[:]
-        node.input.extend(controls)
-        dtype = node.attr["dtype"].type
-        node.ClearField("attr")
-        node.attr["dtype"].type = dtype
-        node.attr["value"].tensor.CopyFrom(make_tensor_proto(value))
-    return out
-
-
-def variable_values(session: Any, graph: Any) -> dict[str, np.ndarray]:
-    """VarHandleOp name -> current value, read through ``session``."""
+def variable_values(
+    session: Any, graph: Any, names: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """VarHandleOp name -> current value, read through ``session`` (all handles, or the
+    ones named in ``names``)."""
     from stowflow.graph.builder import apply_op
 
-    handles = [op for op in graph.get_operations() if op.type == "VarHandleOp"]
+    wanted = None if names is None else set(names)
+    handles = [
+        op
+        for op in graph.get_operations()
+        if op.type == "VarHandleOp" and (wanted is None or op.name in wanted)
+    ]
     with graph.as_default():
         reads = [
             apply_op("ReadVariableOp", {"resource": op.outputs[0]}, {"dtype": op.get_attr("dtype")})
@@ -120,8 +100,3 @@ def variable_values(session: Any, graph: Any) -> dict[str, np.ndarray]:
         ]
     fetched = session.run([r[0] for r in reads]) if reads else []  # type: ignore[index]
     return {op.name: np.asarray(v) for op, v in zip(handles, fetched, strict=True)}
-
-
-def is_tf2(meta: Any) -> bool:
-    """True for a MetaGraph saved by TF2 (it carries an object graph)."""
-    return bool(meta.object_graph_def.nodes)
