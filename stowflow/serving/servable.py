@@ -24,7 +24,11 @@ class Servable:
     Args:
         name: the model name.
         version: the version number.
-        model: a :class:`stowflow.saved_model.native.LoadedModel`.
+        model: a :class:`stowflow.saved_model.native.LoadedModel`, or any object with
+            ``meta_graph_def`` and ``close()`` that runs signatures itself through a
+            ``run_signature(signature, feeds, outputs)`` method (a :data:`RunFn`; e.g. another
+            runtime behind the same server, as ``bench/serving.py`` does). Such a model is
+            called without the per-version run lock, so it must be thread-safe.
     """
 
     def __init__(self, name: str, version: int, model: Any) -> None:
@@ -33,6 +37,7 @@ class Servable:
         self.model = model
         self.meta_graph_def = model.meta_graph_def
         self._run_lock = threading.Lock()
+        self._own_runner: RunFn | None = getattr(model, "run_signature", None)
         self._inflight = 0
         self._idle = threading.Condition()
         self.runner: RunFn = self.run_direct
@@ -62,7 +67,12 @@ class Servable:
     def run_direct(
         self, signature: str, feeds: dict[str, np.ndarray], outputs: tuple[str, ...]
     ) -> dict[str, np.ndarray]:
-        """Runs the signature in the model's session (one run at a time per version)."""
+        """Runs the signature in the model's session (one run at a time per version).
+
+        A model with its own ``run_signature`` runs it instead (no lock; see the class).
+        """
+        if self._own_runner is not None:
+            return self._own_runner(signature, feeds, outputs)
         sig = self.signature_defs[signature]
         feed_dict = {sig.inputs[k].name: v for k, v in feeds.items()}
         fetches = {k: sig.outputs[k].name for k in outputs}
