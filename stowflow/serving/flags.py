@@ -64,6 +64,12 @@ FLAGS: dict[str, Flag] = {
     ),
     "monitoring_config_file": Flag(str, "", "MonitoringConfig text proto (Prometheus on REST)"),
     "version": Flag(bool, False, "print the version and exit"),
+    "ray": Flag(bool, False, "serve on Ray Serve replicas (stowflow[ray]; stowflow)"),
+    "ray_address": Flag(str, "", "Ray cluster to join with --ray (default: a local Ray)"),
+    "ray_num_replicas": Flag(int, 1, "Ray Serve replicas with --ray"),
+    "ray_autoscaling_config": Flag(
+        str, "", "Ray Serve autoscaling_config as JSON with --ray (instead of replicas)"
+    ),
 }
 
 _UNUSED = [

@@ -7,6 +7,10 @@ serve: they stop taking new requests at once and are closed when their in-flight
 have finished (TF Serving's availability-preserving policy). A version whose load fails keeps
 its error in the status and is retried when its files change. A poll thread repeats this
 every ``file_system_poll_wait_seconds``.
+
+A base path that holds a SavedModel itself (``saved_model.pb`` directly in it, and no numeric
+version directories) is served as version 1: KServe's storage initializer puts a model at
+``/mnt/models`` in either layout.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ from stowflow import errors
 from stowflow.serving import status, storage, warmup
 from stowflow.serving.batching import Batcher
 from stowflow.serving.config import BatchingOptions
-from stowflow.serving.servable import Servable
+from stowflow.serving.servable import RunFn, Servable
 
 log = logging.getLogger("stowflow.serving")
+
+BARE_VERSION = 1
+"""The version number of a SavedModel placed directly in a base path."""
+_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 # States of a version, as GetModelStatus reports them (ModelVersionStatus.State).
 START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
@@ -44,6 +52,9 @@ class ManagerOptions:
     """Loads a SavedModel directory (default :func:`stowflow.saved_model.load`)."""
     on_load: Callable[[str, bool], None] | None = None
     """Called with (model name, success) after every load attempt (metrics)."""
+    runner_factory: Callable[[Servable], RunFn] | None = None
+    """Without ``batching``: makes the runner of each loaded version from it (Ray Serve maps
+    batching onto ``@serve.batch`` this way); None runs signatures directly."""
 
 
 @dataclass
@@ -184,7 +195,8 @@ class ModelManager:
             log.error("Could not find base path %s for servable %s", base, name)
             return
         on_disk: dict[int, str] = {}
-        for child in sorted(fs.children(base)):
+        children = sorted(fs.children(base))
+        for child in children:
             version = parse_version(child)
             if version is None:
                 continue
@@ -192,6 +204,8 @@ class ModelManager:
                 log.warning("Duplicate version directories detected: %s", child)
                 continue
             on_disk[version] = storage.join(base, child)
+        if not on_disk and any(f in children for f in _SAVED_MODEL_FILES):
+            on_disk[BARE_VERSION] = base
         if not on_disk:
             log.warning(
                 "No versions of servable %s found under base path %s. Did you forget to name "
@@ -259,6 +273,8 @@ class ModelManager:
         if self.options.batching is not None:
             servable.batcher = Batcher(servable.run_direct, self.options.batching)
             servable.runner = servable.batcher.submit
+        elif self.options.runner_factory is not None:
+            servable.runner = self.options.runner_factory(servable)
         if self.options.enable_model_warmup:
             try:
                 count = warmup.run_warmup(

@@ -252,6 +252,10 @@ def main(argv: list[str]) -> int:
     if values["version"]:
         print(f"TensorFlow ModelServer: stowflow-{__version__}\nTensorFlow Library: none")
         return 0
+    if values["ray"]:
+        from stowflow.serving import ray_serve
+
+        return ray_serve.main(values)
     _setup_logging()
     for name in ignored:
         log.warning("Flag --%s has no effect in stowflow serve; ignored.", name)
