@@ -10,9 +10,11 @@ import types as _types
 from typing import Any
 
 from stowflow import checkpoint as _ckpt
+from stowflow import data as _data
 from stowflow import dtypes as _dtypes
 from stowflow import errors, gfile, saved_model  # noqa: F401 - tf.saved_model
 from stowflow import monitored as _monitored
+from stowflow import tfrecord as _tfrecord
 from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     DType,
     as_dtype,
@@ -45,9 +47,11 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
 from stowflow.estimator import estimator as _estimator
 from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
+from stowflow.graph import clip_ops as _clip
 from stowflow.graph import extra_ops as _extra
 from stowflow.graph import gradients as _gradients
 from stowflow.graph import graph_util
+from stowflow.graph import indexed_slices as _indexed_slices
 from stowflow.graph import initializers as _init
 from stowflow.graph import math_ops as _math
 from stowflow.graph import nn_ops as _nn
@@ -89,6 +93,8 @@ from stowflow.proto.tensor_pb2 import TensorProto  # noqa: F401
 from stowflow.summary import ops as _summary_ops
 from stowflow.summary import writer as _summary_writer
 from stowflow.tensors import make_ndarray, make_tensor_proto  # noqa: F401
+from stowflow.training import adaptive_optimizers as _adaptive
+from stowflow.training import learning_rate_decay as _lr_decay
 from stowflow.training import meta_graph as _meta_graph
 from stowflow.training import moving_averages as _ema
 from stowflow.training import optimizer as _optimizer
@@ -229,6 +235,10 @@ reverse_v2 = _extra.reverse
 gradients = _gradients.gradients
 RegisterGradient = _gradients.register_gradient
 NotDifferentiable = no_gradient = _gradients.not_differentiable
+IndexedSlices = _indexed_slices.IndexedSlices
+clip_by_norm = _clip.clip_by_norm
+clip_by_global_norm = _clip.clip_by_global_norm
+global_norm = _clip.global_norm
 
 # -- string ops (stowflow.graph.string_ops) ---------------------------------------------------
 string_split = _string_ops.string_split
@@ -257,6 +267,9 @@ assign_sub = _vars.assign_sub
 global_variables = _vars.global_variables
 all_variables = _vars.all_variables
 trainable_variables = _vars.trainable_variables
+enable_resource_variables = _vars.enable_resource_variables
+disable_resource_variables = _vars.disable_resource_variables
+resource_variables_enabled = _vars.resource_variables_enabled
 local_variables = _vars.local_variables
 moving_average_variables = _vars.moving_average_variables
 global_variables_initializer = _vars.global_variables_initializer
@@ -418,6 +431,7 @@ nn = _module(
     max_pool=_nn.max_pool,
     avg_pool=_nn.avg_pool,
     fused_batch_norm=_nn.fused_batch_norm,
+    embedding_lookup=_nn.embedding_lookup,
 )
 pad = _nn.pad
 image = _module(
@@ -495,8 +509,17 @@ train = _module(
     GradientDescentOptimizer=_optimizer.GradientDescentOptimizer,
     MomentumOptimizer=_optimizer.MomentumOptimizer,
     AdamOptimizer=_optimizer.AdamOptimizer,
+    AdagradOptimizer=_adaptive.AdagradOptimizer,
+    RMSPropOptimizer=_adaptive.RMSPropOptimizer,
+    AdadeltaOptimizer=_adaptive.AdadeltaOptimizer,
+    FtrlOptimizer=_adaptive.FtrlOptimizer,
+    ProximalAdagradOptimizer=_adaptive.ProximalAdagradOptimizer,
     get_or_create_global_step=_optimizer.get_or_create_global_step,
     get_global_step=_optimizer.get_global_step,
+    create_global_step=_optimizer.create_global_step,
+    assert_global_step=_optimizer.assert_global_step,
+    global_step=_optimizer.global_step,
+    **{name: getattr(_lr_decay, name) for name in _lr_decay.__all__},
     import_meta_graph=_meta_graph.import_meta_graph,
     export_meta_graph=_saver.export_meta_graph,
     latest_checkpoint=_ckpt.latest_checkpoint,
@@ -581,6 +604,29 @@ io.__dict__.update(
     parse_single_example=parse_single_example,
 )
 sparse = _module("sparse", SparseTensor=SparseTensor)
+data = _module(
+    "data",
+    Dataset=_data.Dataset,
+    TFRecordDataset=_data.TFRecordDataset,
+    TextLineDataset=_data.TextLineDataset,
+    Iterator=_data.Iterator,
+    make_one_shot_iterator=_data.make_one_shot_iterator,
+    make_initializable_iterator=_data.make_initializable_iterator,
+    get_output_types=_data.get_output_types,
+    get_output_shapes=_data.get_output_shapes,
+    get_output_classes=_data.get_output_classes,
+    experimental=_module("experimental", AUTOTUNE=_data.AUTOTUNE),
+)
+_records = {
+    "TFRecordWriter": _tfrecord.TFRecordWriter,
+    "TFRecordOptions": _tfrecord.TFRecordOptions,
+    "TFRecordCompressionType": _tfrecord.TFRecordCompressionType,
+    "tf_record_iterator": _tfrecord.tf_record_iterator,
+}
+python_io = _module("python_io", **_records)
+SparseFeature = _parsing.SparseFeature
+RaggedTensor = _parsing.RaggedTensor
+io.__dict__.update(**_records, SparseFeature=SparseFeature, RaggedFeature=_parsing.RaggedFeature)
 estimator = _module(
     "estimator",
     Estimator=_estimator.Estimator,
