@@ -185,7 +185,62 @@ def keras_application_tour() -> int:
         "(TF's figure was measured when the model was made; bench/models.py compares both "
         "in one run)"
     )
-    return 0 if diff < 1e-3 else 1
+    if diff >= 1e-3:
+        return 1
+    return estimator_serving_tour()
+
+
+def estimator_serving_tour() -> int:
+    """tf.estimator trains and exports a classifier; ``stowflow serve`` answers for it."""
+    import runpy
+    import tempfile
+
+    import stowflow as tf
+
+    print("\n== 11. tf.estimator: train a custom model_fn (checkpoints in model_dir), export it")
+    work = tempfile.mkdtemp(prefix="stowflow-demo-estimator-")
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((64, 2)).astype(np.float32)
+    labels = (xs[:, :1] + xs[:, 1:] > 0).astype(np.float32)
+
+    def model_fn(features, labels, mode):  # type: ignore[no-untyped-def]
+        w = tf.get_variable("w", [2, 1], initializer=tf.zeros_initializer())
+        b = tf.get_variable("b", [1], initializer=tf.zeros_initializer())
+        prob = tf.sigmoid(tf.matmul(features["x"], w) + b)
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            scores = tf.concat([1.0 - prob, prob], axis=1)
+            return tf.estimator.EstimatorSpec(
+                mode,
+                predictions={"prob": prob},
+                export_outputs={
+                    "serving_default": tf.estimator.export.ClassificationOutput(scores=scores),
+                    "predict": tf.estimator.export.PredictOutput({"prob": prob}),
+                },
+            )
+        loss = tf.reduce_mean(tf.square(prob - labels))
+        step = tf.train.get_global_step()
+        train_op = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    estimator = tf.estimator.Estimator(
+        model_fn,
+        model_dir=os.path.join(work, "model"),
+        config=tf.estimator.RunConfig(save_checkpoints_steps=50, log_step_count_steps=50),
+    )
+    estimator.train(lambda: ({"x": tf.constant(xs)}, tf.constant(labels)), steps=100)
+    print("model_dir:", sorted(os.listdir(estimator.model_dir))[:4], "...")
+    receiver_fn = tf.estimator.export.build_parsing_serving_input_receiver_fn(
+        {"x": tf.FixedLenFeature([2], tf.float32)}
+    )
+    export_dir = estimator.export_savedmodel(os.path.join(work, "export"), receiver_fn).decode()
+    print("exported:", export_dir)
+
+    print("\n== 12. stowflow serve it; Classify and Predict over gRPC and REST")
+    here = os.path.dirname(os.path.abspath(__file__))
+    serving_tour = runpy.run_path(os.path.join(here, "serving_tour.py"))["serving_tour"]
+    code = int(serving_tour(export_dir))
+    shutil.rmtree(work, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def test_demo_runs(tmp_path: Path) -> None:
     where = next(line.split(" ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("@@stowflow "))
     assert Path(where).resolve().is_relative_to(ROOT / "stowflow") is not INSTALLED, where
     # Every step of the tour ran and printed its result.
-    for step in range(1, 10):
+    for step in range(1, 13):
         assert f"== {step}. " in proc.stdout, f"step {step} missing:\n{proc.stdout[-3000:]}"
     assert "round-trip ok: False" not in proc.stdout
     assert "pwned" not in proc.stdout
