@@ -179,7 +179,9 @@ def keras_application_tour() -> int:
     theirs = float(expected["tf_batch1_seconds"])
     diff = float(np.abs(logits - expected["logits"]).max())
     print(f"signature inputs {serve.inputs}, outputs {serve.outputs}")
-    print(f"loaded in {1000 * loaded:.0f} ms; logits differ from TensorFlow's by at most {diff:.1e}")
+    print(
+        f"loaded in {1000 * loaded:.0f} ms; logits differ from TensorFlow's by at most {diff:.1e}"
+    )
     print(
         f"batch-1 latency: stowflow {1000 * ours:.1f} ms, TensorFlow {1000 * theirs:.1f} ms "
         "(TF's figure was measured when the model was made; bench/models.py compares both "
