@@ -137,3 +137,17 @@ def assert_bitwise_equal(actual: np.ndarray, expected: np.ndarray, what: str = "
         return
     assert actual.dtype == expected.dtype, (what, actual.dtype, expected.dtype)
     assert np.ascontiguousarray(actual).tobytes() == np.ascontiguousarray(expected).tobytes(), what
+
+
+@pytest.fixture(autouse=True)
+def _restore_tensorflow_logger() -> Any:
+    """Undoes what a test (or ``stowflow.tf1`` run in-process) did to the ``tensorflow``
+    logger: level, propagation and handlers, so caplog-based tests see TF's log lines."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    yield
+    logger.setLevel(saved[0])
+    logger.propagate = saved[1]
+    logger.handlers[:] = saved[2]

@@ -30,6 +30,7 @@ def _alarm(signum: int, frame: object) -> None:
 
 
 def main() -> int:
+    fuzz.silence_logs()
     parser = argparse.ArgumentParser()
     parser.add_argument("n", type=int)
     parser.add_argument("--start", type=int, default=0)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import random
 import resource
 import shutil
@@ -567,11 +566,11 @@ def workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _silence_logs() -> None:
+def silence_logs() -> int:
+    """Raises the ``tensorflow`` logger to ERROR (mutants warn a lot); returns the old level."""
     import logging
 
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    os.environ.setdefault("STOWFLOW_QUIET", "1")
-
-
-_silence_logs()
+    logger = logging.getLogger("tensorflow")
+    old = logger.level
+    logger.setLevel(logging.ERROR)
+    return old

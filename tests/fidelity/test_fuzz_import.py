@@ -30,6 +30,15 @@ from stowflow.graph.importer import import_graph_def
 from stowflow.proto import graph_pb2, meta_graph_pb2, parsing, saved_model_pb2
 from stowflow.tools import freeze_graph
 
+
+@pytest.fixture(autouse=True)
+def _quiet_tensorflow_logger():  # type: ignore[no-untyped-def]
+    import logging
+
+    old = fuzz.silence_logs()
+    yield
+    logging.getLogger("tensorflow").setLevel(old)
+
 MUTANTS_PER_FILE = int(os.environ.get("STOWFLOW_FUZZ_N", "10"))
 SEEDS = fuzz.corpus()
 
