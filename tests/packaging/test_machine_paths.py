@@ -6,8 +6,9 @@ so too. A path like ``/work/venvs/tf/bin/python`` or ``/home/me/...`` works on o
 
 What stays allowed, because it means the same on every machine: the ``/usr/bin/env``
 shebang and ``/bin/sh``, kernel interfaces (``/dev/...``, ``/proc/...``, ``/sys/...``), the
-temporary directory ``/tmp`` (examples and TF's own tutorials write there), and
-``/etc/passwd``, the classic hostile path that the untrusted-input tests feed in. A line that
+temporary directory ``/tmp`` (examples and TF's own tutorials write there), KServe's model
+mount ``/mnt/models`` (its runtime contract: the storage initializer puts the model there on
+every node), and ``/etc/passwd``, the classic hostile path that the untrusted-input tests feed in. A line that
 means another machine's path on purpose (test data: a ``checkpoint`` file written elsewhere)
 says so with the marker ``not-a-machine-path`` (in a comment).
 """
@@ -27,7 +28,9 @@ _ABSOLUTE = re.compile(
     r"(?<![\w.~$}/:>-])/(?:work|home|root|Users|opt|mnt|srv|var|usr|etc|media|Volumes|private"
     r"|nix|snap|lib|lib64|bin|sbin|run|tmp|dev|proc|sys)/[\w.@+-]+(?:/[\w.@+-]*)*"
 )
-_ALLOWED = re.compile(r"^/(?:usr/bin/env|bin/sh|bin/bash|etc/passwd$|dev/|proc/|sys/|tmp/)")
+_ALLOWED = re.compile(
+    r"^/(?:usr/bin/env|bin/sh|bin/bash|etc/passwd$|dev/|proc/|sys/|tmp/|mnt/models(?:/|\.?$))"
+)
 
 
 _MARKER = "not-a-machine-path"
@@ -54,6 +57,8 @@ def machine_paths(text: str) -> list[str]:
         ("https://example.org/usr/share/x and a/usr/b and ~/.cache/x", []),
         ("open('/proc/sys/vm/drop_caches'); '/etc/passwd'", []),
         ("'/etc/hosts'", ["/etc/hosts"]),
+        ("--model_base_path=/mnt/models /mnt/models/1/saved_model.pb", []),
+        ("/mnt/data/x", ["/mnt/data/x"]),
         ("File <venv>/bin/saved_model_cli", []),
         ("'/home/a/m.ckpt'  # " + _MARKER + ": test data\n'/home/b/m'", ["/home/b/m"]),
     ],
