@@ -95,6 +95,27 @@ def require_tf_python() -> Path:
     return python
 
 
+def run_tf_report(script: str, stdin: str) -> Any:
+    """Runs ``script`` in the TF oracle with ``stdin``; returns the JSON after its
+    ``@@REPORT@@`` marker line (skips without the oracle, fails on a non-zero exit)."""
+    import subprocess
+
+    env = {**DEV_PYTHON_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(
+        [str(require_tf_python()), "-c", script],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=str(ROOT),
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"TensorFlow subprocess failed:\n{proc.stderr[-4000:]}")
+    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("@@REPORT@@"))
+    return json.loads(line[len("@@REPORT@@") :])
+
+
 def fixture_dirs() -> list[Path]:
     """Every TF-made golden checkpoint directory that has an expected.json."""
     return sorted(p.parent for p in GOLDEN.glob("*/expected.json"))

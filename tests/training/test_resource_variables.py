@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from google.protobuf import text_format
-from stowflow_testlib import DEV_PYTHON_ENV, ROOT, require_tf_python
+from stowflow_testlib import run_tf_report
 
 import stowflow as tf
 from stowflow.graph import variables as variables_lib
@@ -167,21 +166,7 @@ print("@@REPORT@@" + json.dumps({"values": values, "loss": loss}))
 
 
 def run_tf(payload: dict[str, str]) -> dict:
-    python = require_tf_python()
-    env = {**DEV_PYTHON_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(
-        [str(python), "-c", TF_SIDE],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=str(ROOT),
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"TensorFlow subprocess failed:\n{proc.stderr[-4000:]}")
-    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("@@REPORT@@"))
-    return json.loads(line[len("@@REPORT@@") :])
+    return run_tf_report(TF_SIDE, json.dumps(payload))  # type: ignore[no-any-return]
 
 
 def _graph(kind: str) -> tuple[Any, dict[str, Any]]:
@@ -261,21 +246,7 @@ def test_tensorflow_imports_our_meta_graph_of_resource_variables(tmp_path: Path)
         sess.run(made["updates"])
         ours = {v.op.name: sess.run(v) for v in tf.global_variables()}
         prefix = tf.train.Saver().save(sess, str(tmp_path / "model"))
-    python = require_tf_python()
-    env = {**DEV_PYTHON_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(
-        [str(python), "-c", TF_IMPORT_META],
-        input=prefix,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=str(ROOT),
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"TensorFlow subprocess failed:\n{proc.stderr[-4000:]}")
-    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("@@REPORT@@"))
-    report = json.loads(line[len("@@REPORT@@") :])
+    report = run_tf_report(TF_IMPORT_META, prefix)
     assert set(report["kinds"].values()) == {"ResourceVariable"}
     assert sorted(report["values"]) == sorted(ours)
     for name, value in ours.items():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from stowflow_testlib import DEV_PYTHON_ENV, ROOT, require_tf_python
+from stowflow_testlib import run_tf_report
 
 import stowflow as tf
 
@@ -37,21 +36,7 @@ print("@@REPORT@@" + json.dumps({"values": values, "loss": loss, "keys": keys}))
 
 
 def run_tf(payload: dict[str, str]) -> dict:
-    python = require_tf_python()
-    env = {**DEV_PYTHON_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(
-        [str(python), "-c", TF_RESTORE],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=str(ROOT),
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"TensorFlow subprocess failed:\n{proc.stderr[-4000:]}")
-    line = next(x for x in reversed(proc.stdout.splitlines()) if x.startswith("@@REPORT@@"))
-    return json.loads(line[len("@@REPORT@@") :])
+    return run_tf_report(TF_RESTORE, json.dumps(payload))  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("kind", ["momentum", "adam"])
