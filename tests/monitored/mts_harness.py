@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,18 @@ def files(directory: str) -> list[str]:
     )
 
 
+def _wait_for_next_second() -> None:
+    """Event files are named by the second their writer opened them, in TF as here.
+
+    Two runs that start within one second share a name and the second truncates the first
+    (TF's EventsWriter does the same), so a resumed run must start in a later second; a TF
+    run takes seconds to import, ours can take less than one.
+    """
+    finished = int(time.time())
+    while int(time.time()) <= finished:
+        time.sleep(0.05)
+
+
 def run_case(
     python: list[str], case: str, directory: str, summary_iterator: Callable[[str], Iterable[Any]]
 ) -> dict[str, object]:
@@ -61,6 +74,7 @@ def run_case(
         if proc.returncode != 0:
             raise RuntimeError(f"{case} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
         outputs.append(normalise(proc.stdout + proc.stderr, directory))
+        _wait_for_next_second()
     state = (Path(directory) / "checkpoint").read_text().replace(directory, "<dir>")
     return {
         "output": outputs,
