@@ -134,7 +134,13 @@ def _filter(op: Any, inputs: list[Any], call: Call) -> list[Any]:
     return [_Source(make)]
 
 
+def _component(value: Any) -> Any:
+    """A component as an array: a scalar string can arrive as plain ``bytes``."""
+    return np.asarray(value, dtype=object) if isinstance(value, bytes) else value
+
+
 def _stack(batch: list[Element]) -> Element:
+    batch = [tuple(_component(v) for v in e) for e in batch]
     first = batch[0]
     for element in batch[1:]:
         for a, b in zip(first, element, strict=True):
@@ -185,7 +191,7 @@ def _batch(op: Any, inputs: list[Any], call: Call) -> list[Any]:
 def _pad(batch: list[Element], shapes: list[np.ndarray], values: list[Any]) -> Element:
     out = []
     for k, padded in enumerate(shapes):
-        parts = [e[k] for e in batch]
+        parts = [_component(e[k]) for e in batch]
         if any(p.ndim != len(padded) for p in parts):
             raise InvalidArgumentError(
                 None,
@@ -205,7 +211,7 @@ def _pad(batch: list[Element], shapes: list[np.ndarray], values: list[Any]) -> E
         fill = np.asarray(values[k])
         result = np.full([len(parts), *target], fill, dtype=parts[0].dtype)
         for i, p in enumerate(parts):
-            result[(i, *(slice(0, s) for s in p.shape))] = p
+            result[(i, *(slice(0, s) for s in p.shape))] = p if p.ndim else p.item()
         out.append(result)
     return tuple(out)
 
