@@ -8,9 +8,10 @@ per-op random state, and the failing node's name in error messages.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -23,9 +24,34 @@ from stowflow.graph.kernels import get_kernel
 from stowflow.graph.kernels.control_flow_kernels import FUNCTIONAL_KERNELS
 from stowflow.graph.kernels.inplace import INPLACE_KERNELS, can_overwrite
 from stowflow.graph.kernels.random_kernels import RANDOM_OPS, RngState
-from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState
+from stowflow.graph.kernels.registry import KERNELS
+from stowflow.graph.kernels.state import STATEFUL_KERNELS, SessionState, VarRef
 
 _default_sessions = _ThreadStack()
+
+
+class _Step(NamedTuple):
+    """One op of a compiled straight-line run."""
+
+    op: Operation
+    inputs: tuple[Tensor, ...]
+    #: the outputs to store (fed ones keep their fed value)
+    outputs: tuple[Tensor, ...]
+    #: tensors no later op reads and no fetch needs: dropped before the op runs
+    freed: tuple[Tensor, ...]
+    #: in-place variant of the kernel (kernels.inplace), and the input positions it may reuse
+    inplace: Any
+    reusable: tuple[int, ...]
+    run: Callable[[list[Any]], list[Any]]
+
+
+class _Plan(NamedTuple):
+    """A cached run: the op order, whether it needs the dataflow executor, and the
+    compiled steps of a straight-line run."""
+
+    order: list[Operation]
+    dataflow: bool
+    program: list[_Step]
 
 
 def get_default_session() -> Any:
@@ -97,7 +123,7 @@ class Session:
         self._config = config
         self._closed = False
         self._state = SessionState()
-        self._plans: dict[Any, tuple[list[Operation], bool, list[list[Tensor]]]] = {}
+        self._plans: dict[Any, _Plan] = {}
         self._context_stack: list[Any] = []
         #: Called as ``observer(op, inputs, outputs, seconds)`` after every op a run executes
         #: (None: no overhead). The debugger (stowflow.debug) installs one per run.
@@ -214,7 +240,7 @@ class Session:
                 raise ValueError(
                     f"Cannot feed value {value!r} for Tensor {tensor.name!r}: {e}"
                 ) from None
-        if not tensor.shape.is_compatible_with(array.shape):
+        if not _shape_accepts(tensor._shape._dims, array.shape):
             raise ValueError(
                 f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, which has "
                 f"shape {tensor.shape}"
@@ -222,24 +248,16 @@ class Session:
         return array
 
     def _execute(self, flat: list[Tensor | Operation], feeds: dict[Tensor, Any]) -> list[Any]:
-        # A fetched tensor that is also fed needs nothing computed (TF prunes its producer).
-        targets = [
-            e.op if isinstance(e, Tensor) else e
-            for e in flat
-            if not (isinstance(e, Tensor) and e in feeds)
-        ]
-        order, dataflow, dead_after = self._plan(targets, feeds)
-        if dataflow:
-            values = executor.DataflowRun(order, feeds, self._invoke).run()
+        plan = self._plan(flat, feeds)
+        if plan.dataflow:
+            values = executor.DataflowRun(plan.order, feeds, self._invoke).run()
         else:
             values = dict(feeds)
             if self._op_observer is not None:  # the debugger keeps every value
-                for op in order:
+                for op in plan.order:
                     self._run_op(op, values)
             else:
-                keep = {e for e in flat if isinstance(e, Tensor)}
-                for op, dead in zip(order, dead_after, strict=True):
-                    self._run_op_freeing(op, values, dead, keep)
+                self._run_program(plan.program, values)
         out: list[Any] = []
         for index, element in enumerate(flat):
             if isinstance(element, Operation):
@@ -253,53 +271,94 @@ class Session:
             out.append(self._state.deref(value, element))
         return out
 
-    def _plan(
-        self, targets: list[Operation], feeds: dict[Tensor, Any]
-    ) -> tuple[list[Operation], bool, list[list[Tensor]]]:
-        """The op order for these targets and feeds, whether it needs the dataflow executor,
-        and per op the tensors it reads last; cached until the graph grows."""
+    def _plan(self, flat: list[Tensor | Operation], feeds: dict[Tensor, Any]) -> _Plan:
+        """How to run these fetches with these feeds; cached until the graph changes."""
         graph = self._graph
-        key = (
-            len(graph._ops),
-            graph._mutations,
-            tuple(map(id, targets)),
-            frozenset(map(id, feeds)),
-        )
+        key = (len(graph._ops), graph._mutations, tuple(map(id, flat)), frozenset(map(id, feeds)))
         plan = self._plans.get(key)
         if plan is None:
             if len(self._plans) > 256:
                 self._plans.clear()
+            # A fetched tensor that is also fed needs nothing computed (TF prunes its producer).
+            targets = [
+                e.op if isinstance(e, Tensor) else e
+                for e in flat
+                if not (isinstance(e, Tensor) and e in feeds)
+            ]
             order = _schedule(targets, feeds)
             _check_runnable(order)
-            plan = self._plans[key] = (order, executor.needs_dataflow(order), _last_uses(order))
+            dataflow = executor.needs_dataflow(order)
+            keep = {e for e in flat if isinstance(e, Tensor)}
+            program = [] if dataflow else self._compile(order, keep, feeds)
+            plan = self._plans[key] = _Plan(order, dataflow, program)
         return plan
+
+    def _compile(
+        self, order: list[Operation], keep: set[Tensor], feeds: dict[Tensor, Any]
+    ) -> list[_Step]:
+        """One :class:`_Step` per op of a straight-line run; ops whose outputs are all fed
+        compute nothing and are left out."""
+        program = []
+        for op, dead in zip(order, _last_uses(order), strict=True):
+            if op._outputs and all(t in feeds for t in op._outputs):
+                continue
+            freed = tuple(t for t in dead if t not in keep)
+            reusable = tuple(p for p, t in enumerate(op._inputs) if t in freed)
+            inplace = INPLACE_KERNELS.get(op.type) if reusable else None
+            outputs = tuple(t for t in op._outputs if t not in feeds)
+            step = _Step(op, tuple(op._inputs), outputs, freed, inplace, reusable, self._runner(op))
+            program.append(step)
+        return program
+
+    def _runner(self, op: Operation) -> Callable[[list[Any]], list[Any]]:
+        """``fn(inputs) -> outputs`` computing what :meth:`_compute` does for ``op``, with the
+        dispatch decided once."""
+        op_type = op.type
+        special = (STATEFUL_KERNELS, CALL_OPS, FUNCTIONAL_KERNELS, RANDOM_OPS)
+        if op_type not in KERNELS or any(op_type in table for table in special):
+            return functools.partial(self._compute, op)
+        kernel = get_kernel(op_type)
+        attrs = _decoded_attrs(op)
+        deref = self._deref_all
+        layout = _input_layout_of(op)
+        if layout is None or all(count is None for count in layout):
+            return lambda inputs: kernel(deref(inputs), attrs)
+        return lambda inputs: kernel(_group_inputs(op, deref(inputs)), attrs)
+
+    def _deref_all(self, inputs: list[Any]) -> list[Any]:
+        """``inputs`` with variable references replaced by their arrays."""
+        for value in inputs:
+            if type(value) is VarRef:
+                return [self._state.deref(v) for v in inputs]
+        return inputs
+
+    def _run_program(self, program: list[_Step], values: dict[Tensor, Any]) -> None:
+        """Runs compiled steps. Each step first forgets the tensors no later op reads; an
+        element-wise op then writes into such an input when nothing else holds it (see
+        kernels.inplace)."""
+        for op, in_tensors, out_tensors, freed, inplace, reusable, run in program:
+            inputs = [values[t] for t in in_tensors]
+            outputs = None
+            if freed:
+                for tensor in freed:
+                    values.pop(tensor, None)
+                if inplace is not None:
+                    for position in reusable:
+                        if can_overwrite(inputs[position], 1):
+                            outputs = inplace(inputs, _decoded_attrs(op), position)
+                            break
+            if outputs is None:
+                try:
+                    outputs = run(inputs)
+                except Exception as e:  # noqa: BLE001 - re-raised naming the node
+                    self._raise_for(op, e)
+            for tensor, value in zip(out_tensors, outputs, strict=False):
+                values[tensor] = value
 
     def _run_op(self, op: Operation, values: dict[Tensor, Any]) -> None:
         if all(t in values for t in op._outputs) and op._outputs:
             return
         outputs = self._invoke(op, [values[t] for t in op._inputs])
-        for tensor, value in zip(op._outputs, outputs, strict=False):
-            if tensor not in values:
-                values[tensor] = value
-
-    def _run_op_freeing(
-        self, op: Operation, values: dict[Tensor, Any], dead: list[Tensor], keep: set[Tensor]
-    ) -> None:
-        """:meth:`_run_op`, then forgets the inputs no later op reads; an element-wise op
-        writes into such an input when nothing else holds it (see kernels.inplace)."""
-        if all(t in values for t in op._outputs) and op._outputs:
-            return
-        inputs = [values[t] for t in op._inputs]
-        freed = [t for t in dead if t not in keep and values.pop(t, None) is not None]
-        outputs = None
-        kernel = INPLACE_KERNELS.get(op.type) if freed else None
-        if kernel is not None:
-            for position, tensor in enumerate(op._inputs):
-                if tensor in freed and can_overwrite(inputs[position], 1):
-                    outputs = kernel(inputs, _decoded_attrs(op), position)
-                    break
-        if outputs is None:
-            outputs = self._invoke(op, inputs)
         for tensor, value in zip(op._outputs, outputs, strict=False):
             if tensor not in values:
                 values[tensor] = value
@@ -310,17 +369,24 @@ class Session:
         started = time.perf_counter() if observer is not None else 0.0
         try:
             outputs = self._compute(op, inputs)
-        except errors.OpError as e:
-            raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
-        except MemoryError:
-            message = _graph_error_message(op, f"OOM running {op.type}")
-            raise errors.ResourceExhaustedError(op.node_def, op, message) from None
-        except _KERNEL_BUGS_ON_BAD_GRAPHS as e:  # a malformed graph fed a kernel nonsense
-            message = _graph_error_message(op, f"{op.type}: {type(e).__name__}: {e}")
-            raise errors.InvalidArgumentError(op.node_def, op, message) from e
+        except Exception as e:  # noqa: BLE001 - re-raised with the node's name
+            self._raise_for(op, e)
         if observer is not None:
             observer(op, inputs, outputs, time.perf_counter() - started)
         return outputs
+
+    @staticmethod
+    def _raise_for(op: Operation, e: Exception) -> NoReturn:
+        """Re-raises a kernel's exception as the OpError TF reports, naming the node."""
+        if isinstance(e, errors.OpError):
+            raise type(e)(op.node_def, op, _graph_error_message(op, e.message)) from None
+        if isinstance(e, MemoryError):
+            message = _graph_error_message(op, f"OOM running {op.type}")
+            raise errors.ResourceExhaustedError(op.node_def, op, message) from None
+        if isinstance(e, _KERNEL_BUGS_ON_BAD_GRAPHS):  # a malformed graph fed a kernel nonsense
+            message = _graph_error_message(op, f"{op.type}: {type(e).__name__}: {e}")
+            raise errors.InvalidArgumentError(op.node_def, op, message) from e
+        raise e
 
     def _compute(self, op: Any, inputs: list[Any]) -> list[Any]:
         """Runs one op (graph op or function-body node) on its input values."""
@@ -338,10 +404,19 @@ class Session:
             attrs = {**attrs, "_rng_state": self._state.per_op.setdefault(op.name, RngState())}
         return get_kernel(op.type)(_group_inputs(op, inputs), attrs)
 
-
     def _call(self, name: str, args: list[Any]) -> list[Any]:
         """Runs function ``name`` of the graph's library on ``args``."""
         return call_function(self._graph.library, name, args, self._compute)
+
+
+def _shape_accepts(static: tuple[int | None, ...] | None, shape: tuple[int, ...]) -> bool:
+    """``TensorShape(static).is_compatible_with(shape)`` for a concrete ``shape``, without
+    building shapes (this runs for every feed of every run)."""
+    if static is None:
+        return True
+    if len(static) != len(shape):
+        return False
+    return all(d is None or d == n for d, n in zip(static, shape, strict=True))
 
 
 def _last_uses(order: list[Operation]) -> list[list[Tensor]]:
@@ -382,9 +457,7 @@ def _decoded_attrs(op: Operation) -> dict[str, Any]:
 
 def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
     """Regroups flat input values into one entry per OpDef input arg (lists for list args)."""
-    if "_input_layout" not in op.__dict__:
-        op.__dict__["_input_layout"] = _input_layout(op)
-    layout: list[int | None] | None = op.__dict__["_input_layout"]
+    layout = _input_layout_of(op)
     if layout is None:
         return flat
     grouped: list[Any] = []
@@ -397,6 +470,14 @@ def _group_inputs(op: Operation, flat: list[Any]) -> list[Any]:
             grouped.append(flat[pos : pos + count])
             pos += count
     return grouped
+
+
+def _input_layout_of(op: Operation) -> list[int | None] | None:
+    """:func:`_input_layout`, cached on the op."""
+    if "_input_layout" not in op.__dict__:
+        op.__dict__["_input_layout"] = _input_layout(op)
+    layout: list[int | None] | None = op.__dict__["_input_layout"]
+    return layout
 
 
 def _input_layout(op: Operation) -> list[int | None] | None:

@@ -101,8 +101,9 @@ def filter_grad(x: Array, dy: Array, k: tuple[int, ...], attrs: Attrs, wins: lis
     groups = c // cg
     og = o // groups
     dw = np.zeros(k, work)
+    cols = np.empty((dy2.shape[0], c), work)  # one tap's window values, reused per tap
     for (i, j), slices in _taps(k[:2], attrs, wins):
-        cols = xp[(slice(None), *slices, slice(None))].reshape(-1, c)
+        np.copyto(cols.reshape(dy.shape[:3] + (c,)), xp[(slice(None), *slices, slice(None))])
         for gi in range(groups):
             lhs = cols[:, gi * cg : (gi + 1) * cg]
             dw[i, j, :, gi * og : (gi + 1) * og] = lhs.T @ dy2[:, gi * og : (gi + 1) * og]
@@ -206,30 +207,83 @@ def _max_pool_grad(inputs: list[Any], attrs: Attrs) -> list[Array]:
     work = compute_dtype(x.dtype)
     pads = [(0, 0), (wins[0].before, wins[0].after), (wins[1].before, wins[1].after), (0, 0)]
     xp = np.pad(x.astype(work, copy=False), pads, constant_values=-np.inf)
-    best = np.full(dy.shape, -np.inf, work)
-    arg = np.zeros(dy.shape, np.int64)
     taps = _window_taps(x.shape, ksize, strides, wins)
+    arg = _window_argmax(xp, taps, dy.shape, work)
+    if strides[1] >= ksize[1] and strides[2] >= ksize[2]:
+        dxp = _scatter_disjoint(arg, dy.astype(work, copy=False), ksize, strides, taps, xp.shape)
+    else:
+        dxp = _scatter_overlapping(arg, dy.astype(work), ksize, strides, xp.shape)
+    dx = dxp[
+        :,
+        wins[0].before : wins[0].before + x.shape[1],
+        wins[1].before : wins[1].before + x.shape[2],
+    ]
+    return [np.ascontiguousarray(dx).astype(x.dtype)]
+
+
+def _window_argmax(
+    xp: Array, taps: list[tuple[slice, slice]], shape: tuple[int, ...], work: Any
+) -> Array:
+    """Per pooling output, the first tap (row-major) holding the window's maximum; NaN never
+    wins, and a window of only -inf (padding) picks tap 0.
+
+    ``best`` is a running ``fmax`` (NaN-ignoring); a tap wins where it is strictly greater,
+    and as taps only grow, the winner is the running maximum of ``t * won``.
+    """
+    best = np.full(shape, -np.inf, work)
+    arg = np.zeros(shape, np.uint8 if len(taps) <= 256 else np.int64)
+    won = np.empty(shape, np.bool_)
+    scratch = np.empty(shape, arg.dtype)
     for t, (rs, cs) in enumerate(taps):
         vals = xp[:, rs, cs, :]
-        better = vals > best
-        best = np.where(better, vals, best)
-        arg[better] = t
-    # padded-input flat index of each output's winner
+        np.greater(vals, best, out=won)
+        np.fmax(best, vals, out=best)
+        if t:
+            np.multiply(won, arg.dtype.type(t), out=scratch)
+            np.maximum(arg, scratch, out=arg)
+    return arg
+
+
+def _scatter_disjoint(
+    arg: Array,
+    dy: Array,
+    ksize: list[int],
+    strides: list[int],
+    taps: list[tuple[slice, slice]],
+    shape: tuple[int, ...],
+) -> Array:
+    """The padded input's gradient when windows do not overlap: each input position gets
+    ``0 + dy`` of the one window that chose it (what the general sum gives it), else 0."""
+    dy0 = dy + dy.dtype.type(0)  # -0.0 becomes +0.0, as in a sum starting from zero
+    zero = dy.dtype.type(0)
+    n, oh, ow, c = dy.shape
+    kh, kw = ksize[1], ksize[2]
+    if strides[1:3] == [kh, kw] and shape[1:3] == (oh * kh, ow * kw):
+        # windows tile the padded input: build it as [n, oh, kh, ow, kw, c] in one pass
+        tap_ids = (np.arange(kh)[:, None] * kw + np.arange(kw)).astype(arg.dtype)
+        chosen = arg[:, :, None, :, None, :] == tap_ids[None, None, :, None, :, None]
+        return np.where(chosen, dy0[:, :, None, :, None, :], zero).reshape(shape)
+    dxp = np.zeros(shape, dy.dtype)
+    for t, (rs, cs) in enumerate(taps):
+        dxp[:, rs, cs, :] = np.where(arg == t, dy0, zero)
+    return dxp
+
+
+def _scatter_overlapping(
+    arg: Array, dy: Array, ksize: list[int], strides: list[int], shape: tuple[int, ...]
+) -> Array:
+    """The padded input's gradient summed over every window choosing each position (in
+    float64, rounded once)."""
     n, oh, ow, c = dy.shape
     ti, tj = np.divmod(arg, ksize[2])
     rows = np.arange(oh)[None, :, None, None] * strides[1] + ti
     cols = np.arange(ow)[None, None, :, None] * strides[2] + tj
     flat = np.ravel_multi_index(
         (np.arange(n)[:, None, None, None], rows, cols, np.arange(c)[None, None, None, :]),
-        xp.shape,
+        shape,
     )
-    dxp = np.bincount(flat.reshape(-1), dy.astype(work).reshape(-1), minlength=xp.size)
-    dx = dxp.reshape(xp.shape)[
-        :,
-        wins[0].before : wins[0].before + x.shape[1],
-        wins[1].before : wins[1].before + x.shape[2],
-    ]
-    return [np.ascontiguousarray(dx).astype(x.dtype)]
+    total = int(np.prod(shape))
+    return np.bincount(flat.reshape(-1), dy.reshape(-1), minlength=total).reshape(shape)
 
 
 @register_kernel("AvgPoolGrad")

@@ -434,7 +434,7 @@ def _apply(rule: Rule, n_vars: int, grad_index: int, resource: bool) -> Any:
                 f"var and grad do not have the same shape{_shape_str(current[0].shape)} "
                 f"{_shape_str(grad.shape)}",
             )
-        args = [a.astype(dtype) if a.ndim else dtype.type(a) for a in rest]
+        args = [a.astype(dtype, copy=False) if a.ndim else dtype.type(a) for a in rest]
         new = rule(*current, *args, _attrs(op))
         for key, value in zip(keys, new, strict=True):
             state.variables[key] = np.asarray(value, dtype=dtype)
@@ -509,7 +509,7 @@ def _sparse_apply(rule: Rule, n_vars: int, grad_index: int, resource: bool) -> A
         at = grad_index - n_vars
         grad, indices = rest[at].astype(dtype), rest[at + 1].astype(np.int64)
         _check_sparse(current[0], grad, indices)
-        scalars = [a.astype(dtype) if a.ndim else dtype.type(a) for a in rest[:at] + rest[at + 2 :]]
+        scalars = [a.astype(dtype, copy=False) if a.ndim else dtype.type(a) for a in rest[:at] + rest[at + 2 :]]
         arrays = [np.array(c, copy=True) for c in current]
         rank = _occurrence_rank(indices) if indices.size else indices
         for k in range(int(rank.max()) + 1 if indices.size else 0):
