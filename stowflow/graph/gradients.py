@@ -79,7 +79,14 @@ def get_gradient_function(op: Operation) -> GradientFn | None:
 
 def _load_gradient_modules() -> None:
     # Imported on first use: the gradient modules import this one to register.
-    from stowflow.graph import array_grad, control_flow_grad, math_grad, nn_grad  # noqa: F401
+    from stowflow.graph import (  # noqa: F401
+        array_grad,
+        control_flow_grad,
+        extra_grad,
+        math_grad,
+        nn_grad,
+        segment_grad,
+    )
 
 
 _AGGREGATION_METHODS = (None, 0, 1, 2)  # DEFAULT/ADD_N, EXPERIMENTAL_TREE, ACCUMULATE_N
@@ -196,6 +203,7 @@ class _Backprop:
         self.extra_stops = stop_ops
         self.grads: dict[Operation, list[Any]] = {}
         self.tree = False  # EXPERIMENTAL_TREE / ACCUMULATE_N: pairwise AddN
+        self.loop_state: Any = None  # control_flow_grad.ControlFlowState with while loops
 
     def _reached(self) -> set[Operation]:
         reached: set[Operation] = set()
@@ -223,6 +231,10 @@ class _Backprop:
                 between_set.add(op)
                 reached.discard(op)
                 queue.extend(t.op for t in op.inputs)
+        _load_gradient_modules()
+        from stowflow.graph import control_flow_grad
+
+        self.loop_state = control_flow_grad.maybe_create_state(between, between_set)
         pending: dict[Operation, int] = collections.defaultdict(int)
         for op in between:
             for t in op.inputs:
@@ -232,7 +244,10 @@ class _Backprop:
 
     def _set(self, t: Tensor, grad: Any) -> None:
         slots = self.grads.setdefault(t.op, [[] for _ in t.op.outputs])
-        slots[t.value_index].append(grad)
+        if isinstance(slots[t.value_index], list):
+            slots[t.value_index].append(grad)
+        else:  # a loop Switch's second visit: its first gradient was aggregated already
+            slots[t.value_index] = grad
 
     def run(self, ys: list[Tensor], seeds: list[Tensor]) -> dict[Operation, list[Any]]:
         to_ops = [y.op for y in ys]
@@ -245,23 +260,110 @@ class _Backprop:
             if pending[op] == 0 and op not in queued and op in reachable_to:
                 queued.add(op)
                 queue.append(op)
+        loops = self.loop_state
+        if loops is not None:
+            for y in loops.process_unused_loop_exits(pending, queued):
+                if is_trainable(y):
+                    self._set(y, loops.zeros_like_for_exit(y))
+                    queue.append(y.op)
         stop_ops = {op for op in self.from_ops if all(pending[t.op] <= 0 for t in op.inputs)} | set(
             self.extra_stops
         )
         while queue:
             op = queue.popleft()
+            if loops is not None:
+                loops.enter_grad_while_context(op, before=True)
             out_grads = self._aggregate(op)
+            if loops is not None:
+                loops.exit_grad_while_context(op, before=True)
+                loops.enter_grad_while_context(op, before=False)
+            self._refuse_initial_loop_value(op)
             self._backprop_op(op, out_grads, stop_ops)
-            for t in op.inputs:
-                pending[t.op] -= 1
-                if pending[t.op] == 0:
-                    queue.append(t.op)
+            if loops is not None:
+                loops.exit_grad_while_context(op, before=False)
+            self._update_pending(op, queue, pending)
+        if loops is not None:
+            loops.post_processing()
         return self.grads
+
+    def _refuse_initial_loop_value(self, op: Operation) -> None:
+        """TF's ``_RaiseNoGradWrtInitialLoopValError``: ``tf.gradients`` called inside a loop
+        body cannot reach back through a loop variable's Switch to its initial value."""
+        from stowflow.graph import control_flow_grad as cfg
+        from stowflow.graph import control_flow_ops as cf
+
+        ctxt = cf.op_context(op)
+        if not cfg.is_switch(op) or not isinstance(ctxt, cf.WhileContext):
+            return
+        if ctxt is not cf.current_context(op.graph):
+            return
+        targets = set(self.from_ops)
+        queue, seen = collections.deque([op]), set()
+        while queue:
+            current = queue.popleft()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in targets:
+                raise ValueError(
+                    "Cannot compute gradient inside while loop with respect to op "
+                    f"'{current.name}'. We do not support taking the gradient wrt or through "
+                    "the initial value of a loop variable. Gradients can be computed through "
+                    "loop invariants or wrt the input parameters to the loop body."
+                )
+            queue.extend(t.op for t in current.inputs)
+
+    def _update_pending(
+        self, op: Operation, queue: collections.deque[Operation], pending: dict[Operation, int]
+    ) -> None:
+        """TF's ``_UpdatePendingAndEnqueueReady``: loop Switches are visited twice, a
+        loop's Exits wait for each other."""
+        from stowflow.graph import control_flow_grad as cfg
+
+        loops = self.loop_state
+        for t in op.inputs:
+            pending[t.op] -= 1
+            ready = pending[t.op] == 0
+            if loops is not None and not ready:
+                ready = pending[t.op] > 0 and cfg.is_loop_switch(t.op)
+            if not ready:
+                continue
+            if loops is None or not cfg.is_loop_exit(t.op):
+                queue.append(t.op)
+                continue
+            state = loops.get_grad_state(t.op, before=False)
+            state.deferred_exits.append(t)
+            state.pending_exits_count -= 1
+            if state.pending_exits_count != 0:
+                continue
+            has_grad = False
+            for y in state.deferred_exits:
+                if self._has_grads(y.op):
+                    has_grad = True
+                    queue.append(y.op)
+                else:
+                    state.unused_exits.append(y)
+            for y in state.unused_exits:
+                if has_grad and is_trainable(y):
+                    self._set(y, loops.zeros_like_for_exit(y))
+                queue.append(y.op)
+
+    def _has_grads(self, op: Operation) -> bool:
+        for slot in self.grads.get(op) or []:
+            if isinstance(slot, list):
+                if any(g is not None for g in slot):
+                    return True
+            elif slot is not None:
+                return True
+        return False
 
     def _aggregate(self, op: Operation) -> list[Any]:
         slots = self.grads.get(op) or [[] for _ in op.outputs]
         out: list[Any] = []
         for grads in slots:
+            if not isinstance(grads, list):  # a loop Switch's gradient from its first visit
+                out.append(grads)
+                continue
             present = [g for g in grads if g is not None]
             if not present:
                 out.append(None)
@@ -288,9 +390,14 @@ class _Backprop:
             fn = get_gradient_function(op)
         if fn is None or not has_grads:
             return
+        from stowflow.graph import control_flow_grad as cfg
+
         for i, g in enumerate(out_grads):
             if g is None and is_trainable(op.outputs[i]):
-                out_grads[i] = grad_ops.zeros_like(op.outputs[i])
+                if self.loop_state is not None:
+                    out_grads[i] = self.loop_state.zeros_like_v1_while_loop(op, i)
+                else:
+                    out_grads[i] = cfg.zeros_like(op, i)
         graph = op.graph
         with graph.name_scope(op.name + "_grad"):
             in_grads = _as_list(fn(op, *out_grads))

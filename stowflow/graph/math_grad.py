@@ -82,10 +82,10 @@ def _reduce_gradient_args(x: Tensor, y: Tensor, gx: Any, gy: Any) -> tuple[Any, 
         x_reduce: Any = True
         y_reduce: Any = True
     else:
-        x_axes, y_axes = static
+        x_axes, y_axes = (np.array(axes, np.int32) for axes in static)  # [] stays int32
         x_rank, y_rank = x.shape.ndims, y.shape.ndims
-        x_reduce = bool(x_axes) or x_rank < y_rank
-        y_reduce = bool(y_axes) or y_rank < x_rank
+        x_reduce = bool(x_axes.size) or x_rank < y_rank
+        y_reduce = bool(y_axes.size) or y_rank < x_rank
     if gx is not None and x_reduce:
         gx = g.reshape(g.reduce_sum(gx, x_axes, keepdims=True), x_shape)
     if gy is not None and y_reduce:
@@ -130,6 +130,15 @@ def _real_div_grad(op: Operation, grad: Tensor) -> Any:
     x, y = op.inputs
     gx = g.binary("RealDiv", grad, y, "RealDiv")
     ratio = g.binary("RealDiv", g.binary("RealDiv", g.neg(x), y, "RealDiv"), y, "RealDiv")
+    gy = g.mul(grad, ratio, name="mul")
+    return _reduce_gradient_args(x, y, gx, gy)
+
+
+@register_gradient("DivNoNan")
+def _div_no_nan_grad(op: Operation, grad: Tensor) -> Any:
+    x, y = op.inputs
+    gx = g.binary("DivNoNan", grad, y, "div_no_nan")
+    ratio = g.binary("DivNoNan", g.binary("DivNoNan", g.neg(x), y, "div_no_nan"), y, "div_no_nan")
     gy = g.mul(grad, ratio, name="mul")
     return _reduce_gradient_args(x, y, gx, gy)
 
@@ -584,3 +593,4 @@ def _cumprod(t: Tensor, reverse: bool) -> Tensor:
         axis = g.const(np.array(0, np.int32), name="axis")
         attrs = {"exclusive": True, "reverse": reverse}
         return g.op("Cumprod", {"x": t, "axis": axis}, attrs, scope)
+

@@ -164,7 +164,7 @@ def test_clipping_graph_and_values_are_tensorflows() -> None:
         _check_value(np.asarray(value), spec)
 
 
-def test_v1_control_flow_gradient_is_refused_with_the_op_named() -> None:
+def test_v1_control_flow_gradient_through_raw_switch_merge() -> None:
     from stowflow.graph.builder import apply_op
 
     graph = tf.Graph()
@@ -173,8 +173,10 @@ def test_v1_control_flow_gradient_is_refused_with_the_op_named() -> None:
         pred = tf.placeholder(tf.bool, [], name="pred")
         false_out, true_out = apply_op("Switch", {"data": x, "pred": pred}, None, name="sw")
         merged = apply_op("Merge", {"inputs": [false_out * 2.0, true_out]}, None, name="m")[0]
-        with pytest.raises(LookupError, match=r"control flow op 'm' \(op type: Merge\)"):
-            gradients(tf.reduce_sum(merged), [x])
+        (gx,) = gradients(tf.reduce_sum(merged), [x])
+        with tf.Session() as sess:
+            assert sess.run(gx, {x: [1.0, 2.0], pred: True}).tolist() == [1.0, 1.0]
+            assert sess.run(gx, {x: [1.0, 2.0], pred: False}).tolist() == [2.0, 2.0]
 
 
 def test_prevent_gradient_raises_tfs_message() -> None:

@@ -130,3 +130,7 @@ def _enter_shape(op: Any) -> list[TensorShape]:
 @register_shape("ControlTrigger")
 def _no_outputs(op: Any) -> list[TensorShape]:
     return []
+
+
+# The stacks of v1 while-loop gradients (registered on import with the control flow ops).
+from stowflow.graph.kernels import stack_kernels  # noqa: E402, F401
