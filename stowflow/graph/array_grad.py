@@ -320,5 +320,5 @@ def _variable_shape(handle: Tensor) -> Tensor:
         if known.ndims is not None and None not in known.as_list():
             dims = known.as_list()
     if dims is not None:
-        return g.const(np.array(dims, np.int32), name="Shape")
+        return g.const(np.array(dims, np.int32), name="Const")  # TF: constant_op.constant
     return g.op("VariableShape", {"input": handle}, {"out_type": dtypes.int32})

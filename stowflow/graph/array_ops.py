@@ -126,12 +126,9 @@ def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Te
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     """A tensor of shape ``dims`` filled with ``value``."""
-    return _one(
-        "Fill",
-        {"dims": convert_to_tensor(dims, dtype=dtypes.int32), "value": value},
-        None,
-        name or "Fill",
-    )
+    # As gen_array_ops.fill: a Python ``dims`` becomes ``Fill/dims`` (int32); a tensor of
+    # int32 or int64 is used as is.
+    return _one("Fill", {"dims": dims, "value": value}, None, name or "Fill")
 
 
 def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -248,7 +245,13 @@ def gather(
     name: str | None = None,
     **_: Any,
 ) -> Tensor:
-    """Gathers slices along ``axis`` (``tf.gather``)."""
+    """Gathers slices along ``axis`` (``tf.gather``).
+
+    As TF's: on a resource variable with ``axis`` 0 this is the variable's ``sparse_read``,
+    a ``ResourceGather`` named ``Gather`` (or ``name``) on its handle.
+    """
+    if _is_resource_variable(params) and (axis is None or _static_int(axis) == 0):
+        return _resource_gather(params, indices, batch_dims, name)
     return _one(
         "GatherV2",
         {
@@ -259,6 +262,38 @@ def gather(
         {"batch_dims": batch_dims},
         name or "GatherV2",
     )
+
+
+def _is_resource_variable(value: Any) -> bool:
+    from stowflow.graph.variables import ResourceVariable
+
+    return isinstance(value, ResourceVariable)
+
+
+def _static_int(value: Any) -> int | None:
+    from stowflow.graph.shape_fns import constant_value
+
+    if isinstance(value, Tensor):
+        found = constant_value(value)
+        return None if found is None or np.ndim(found) else int(found)
+    return int(value) if np.ndim(value) == 0 else None
+
+
+def _resource_gather(variable: Any, indices: Any, batch_dims: int, name: str | None) -> Tensor:
+    from stowflow.graph.extra_ops import gen_op
+
+    attrs = {"dtype": variable.dtype.base_dtype, "batch_dims": batch_dims}
+    inputs = {"resource": variable.handle, "indices": indices}
+    out = gen_op("ResourceGather", inputs, attrs, name or "Gather")[0]
+    # TF's shape function reads the variable's shape from the handle's data:
+    # params.shape[:batch_dims] + indices.shape[batch_dims:] + params.shape[batch_dims + 1:].
+    params, index_shape = TensorShape(variable.shape), out.op.inputs[1].shape
+    if params.dims is not None and index_shape.dims is not None:
+        dims = (
+            params.dims[:batch_dims] + index_shape.dims[batch_dims:] + params.dims[batch_dims + 1 :]
+        )
+        out.set_shape(TensorShape(dims))
+    return out
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -400,9 +435,216 @@ def constant_strings(values: list[str], name: str = "Const") -> Tensor:
     )
 
 
-def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask") -> Tensor:
-    """Elements of a 1-D ``tensor`` where ``mask`` is true (``tf.boolean_mask``, 1-D case)."""
-    with get_default_graph().name_scope(name) as scope:
-        where = _one("Where", {"input": mask}, None, "Where")
-        indices = squeeze(where, axis=[1], name="Squeeze")
-        return gather(tensor, indices, axis=0, name=scope)
+def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any = None) -> Tensor:
+    """The entries of ``tensor`` where the N-D ``mask`` is true (``tf.boolean_mask``).
+
+    As TF's: the masked dimensions are flattened into one, then gathered at ``Where(mask)``.
+
+    Raises:
+        ValueError: for a scalar mask or one of unknown rank (TF's messages).
+    """
+    from stowflow.graph import grad_ops as g
+    from stowflow.graph import math_ops
+
+    with get_default_graph().name_scope(name):
+        tensor_t = convert_to_tensor(tensor, name="tensor")
+        mask_t = convert_to_tensor(mask, name="mask")
+        ndims = mask_t.shape.ndims
+        if ndims == 0:
+            raise ValueError("mask cannot be scalar.")
+        if ndims is None:
+            raise ValueError(
+                "Number of mask dimensions must be specified, even if some dimensions are "
+                "None.  E.g. shape=[None] is ok, but shape=None is not."
+            )
+        start = 0 if axis is None else int(axis)
+        stop = start + ndims
+        static = tensor_t.shape
+        if static.dims is not None:
+            static[start:stop].assert_is_compatible_with(mask_t.shape)
+        lead = math_ops.reduce_prod(
+            strided_slice_from_key(g.shape(tensor_t), builtin_slice(start, stop)), [0]
+        )
+        flat = reshape(
+            tensor_t,
+            _concat_parts(
+                [
+                    strided_slice_from_key(
+                        g.shape(tensor_t, "Shape_1"), builtin_slice(None, start)
+                    ),
+                    [lead],
+                    strided_slice_from_key(g.shape(tensor_t, "Shape_2"), builtin_slice(stop, None)),
+                ]
+            ),
+        )
+        if static.dims is not None:
+            first = static[start:stop].num_elements()
+            flat.set_shape(TensorShape(static.dims[:start] + [first] + static.dims[stop:]))
+        flat_mask = reshape(mask_t, [-1])
+        indices = squeeze(_one("Where", {"input": flat_mask}, None, "Where"), axis=[1])
+        return gather(flat, indices, axis=start)
+
+
+def _concat_parts(parts: list[Any], axis: int = 0) -> Tensor:
+    """``concat(parts, axis)`` where a Python list part is packed as ``concat/values_<i>``."""
+    with get_default_graph().name_scope("concat") as scope:
+        values = [
+            stack(part, name=f"values_{i}") if isinstance(part, list) else part
+            for i, part in enumerate(parts)
+        ]
+        return _one("ConcatV2", {"values": values, "axis": axis}, None, scope)
+
+
+def matrix_transpose(a: Any, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
+    """Swaps the two innermost dimensions (``tf.linalg.matrix_transpose``).
+
+    Raises:
+        ValueError: if ``a`` has unknown rank or rank < 2.
+    """
+    with get_default_graph().name_scope(name):
+        tensor = convert_to_tensor(a, name="a")
+        ndims = tensor.shape.ndims
+        if ndims is None:
+            raise ValueError("matrix_transpose in stowflow needs an input of known rank")
+        if ndims < 2:
+            raise ValueError(
+                f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {a} "
+                f"with shape: {tensor.shape}"
+            )
+        perm = list(builtins.range(ndims - 2)) + [ndims - 1, ndims - 2]
+        return transpose(tensor, perm=perm)
+
+
+def sequence_mask(
+    lengths: Any, maxlen: Any = None, dtype: Any = dtypes.bool, name: str | None = None
+) -> Tensor:
+    """``mask[i, j] = j < lengths[i]`` (``tf.sequence_mask``).
+
+    Raises:
+        ValueError: if ``maxlen`` is not a scalar (TF's message).
+    """
+    with get_default_graph().name_scope(name or "SequenceMask"):
+        lengths_t = convert_to_tensor(lengths)
+        if maxlen is None:
+            from stowflow.graph import math_ops
+
+            top = _one(
+                "Max",
+                {"input": lengths_t, "reduction_indices": math_ops._reduction_dims(lengths_t)},
+                {"keep_dims": False},
+                "Max",
+            )
+            zero = constant(0, dtype=top.dtype.base_dtype)
+            maxlen_t = _one("Maximum", {"x": zero, "y": top}, None, "Maximum")
+        else:
+            maxlen_t = convert_to_tensor(maxlen)
+        if maxlen_t.shape.ndims not in (None, 0):
+            raise ValueError(
+                "Argument `maxlen` must be scalar for sequence_mask, received `maxlen` = "
+                f"{maxlen} with shape '{maxlen_t.shape}' instead"
+            )
+        kind = maxlen_t.dtype.base_dtype
+        row = _one(
+            "Range",
+            {"start": constant(0, dtype=kind), "limit": maxlen_t, "delta": constant(1, dtype=kind)},
+            None,
+            "Range",
+        )
+        column = _gen_cast(expand_dims(lengths_t, -1), kind)
+        result = _one("Less", {"x": row, "y": column}, None, "Less")
+        target = dtypes.as_dtype(dtype).base_dtype
+        return result if target == dtypes.bool else _gen_cast(result, target)
+
+
+def _gen_cast(x: Tensor, dtype: Any) -> Tensor:
+    """``gen_math_ops.cast``: a Cast op even when the dtype already matches."""
+    return _one("Cast", {"x": x}, {"DstT": dtypes.as_dtype(dtype), "Truncate": False}, "Cast")
+
+
+def meshgrid(*args: Any, **kwargs: Any) -> list[Tensor]:
+    """Coordinate grids from 1-D coordinate vectors (``tf.meshgrid``).
+
+    Raises:
+        TypeError: for keyword arguments other than ``indexing`` and ``name``.
+        ValueError: for an ``indexing`` other than ``"xy"`` or ``"ij"``.
+    """
+    from stowflow.graph import grad_ops as g
+    from stowflow.graph import math_ops
+
+    indexing = kwargs.pop("indexing", "xy")
+    name = kwargs.pop("name", "meshgrid")
+    if kwargs:
+        key = list(kwargs)[0]
+        raise TypeError(f"'{key}' is an invalid keyword argument for this function")
+    if indexing not in ("xy", "ij"):
+        raise ValueError(
+            f"Argument `indexing` parameter must be either 'xy' or 'ij', got '{indexing}'"
+        )
+    count = len(args)
+    if not count:
+        return []
+    with get_default_graph().name_scope(name):
+        inputs = [convert_to_tensor(x) for x in args]
+        ones_shape = (1,) * count
+        output = [
+            reshape(x, list(ones_shape[:i] + (-1,) + ones_shape[i + 1 :]))
+            for i, x in enumerate(inputs)
+        ]
+        sizes = [g.size(x, "Size") for x in inputs]
+        if indexing == "xy" and count > 1:
+            output[0] = reshape(output[0], [1, -1] + [1] * (count - 2))
+            output[1] = reshape(output[1], [-1, 1] + [1] * (count - 2))
+            sizes[0], sizes[1] = sizes[1], sizes[0]
+        kind = inputs[0].dtype.base_dtype
+        with get_default_graph().name_scope("ones") as scope:
+            packed = stack(sizes, name="packed")
+            one = constant(1, dtype=kind, name="Const")
+            factor = _one("Fill", {"dims": packed, "value": one}, None, scope)
+        return [math_ops.multiply(x, factor, name="mul") for x in output]
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """``input`` broadcast to ``shape`` (``tf.broadcast_to``)."""
+    from stowflow.graph.extra_ops import gen_op
+
+    return gen_op("BroadcastTo", {"input": input, "shape": shape}, None, name)[0]
+
+
+def matrix_diag(
+    diagonal: Any,
+    name: str = "diag",
+    k: Any = 0,
+    num_rows: Any = -1,
+    num_cols: Any = -1,
+    padding_value: Any = 0,
+    align: str = "RIGHT_LEFT",
+) -> Tensor:
+    """Batched diagonal matrices from their diagonals (``tf.linalg.diag``, ``MatrixDiagV3``)."""
+    from stowflow.graph.extra_ops import gen_op
+
+    if getattr(diagonal, "dtype", None) == dtypes.bool:
+        padding_value = bool(padding_value)
+    inputs = {
+        "diagonal": diagonal,
+        "k": k,
+        "num_rows": num_rows,
+        "num_cols": num_cols,
+        "padding_value": padding_value,
+    }
+    return gen_op("MatrixDiagV3", inputs, {"align": align}, name)[0]
+
+
+def matrix_diag_part(
+    input: Any,  # noqa: A002
+    name: str = "diag_part",
+    k: Any = 0,
+    padding_value: Any = 0,
+    align: str = "RIGHT_LEFT",
+) -> Tensor:
+    """The diagonal of each innermost matrix (``tf.linalg.diag_part``, ``MatrixDiagPartV3``)."""
+    from stowflow.graph.extra_ops import gen_op
+
+    if getattr(input, "dtype", None) == dtypes.bool:
+        padding_value = bool(padding_value)
+    inputs = {"input": input, "k": k, "padding_value": padding_value}
+    return gen_op("MatrixDiagPartV3", inputs, {"align": align}, name)[0]

@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from stowflow import dtypes
 from stowflow.graph import math_ops, op_defs
 from stowflow.graph.builder import apply_op_outputs, convert_to_tensor
@@ -427,3 +429,462 @@ def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
 def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor:
     """``tensor``, or an InvalidArgumentError at run time if it holds NaN or Inf."""
     return _one("CheckNumerics", {"tensor": tensor}, {"message": message}, name)
+
+
+# --------------------------------------------------------------------------- TF1 API extras
+log1p = _unary("Log1p")
+erf = _unary("Erf")
+erfc = _unary("Erfc")
+expm1 = _unary("Expm1")
+softsign = _unary("Softsign", "features")
+
+
+def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
+    """``log(sigmoid(x))`` as ``-softplus(-x)`` (``tf.math.log_sigmoid``)."""
+    with get_default_graph().name_scope(name or "LogSigmoid") as scope:
+        tensor = convert_to_tensor(x, name="x")
+        inner = _one("Softplus", {"features": math_ops.negative(tensor, name="Neg")}, None, None)
+        return _one("Neg", {"x": inner}, None, scope)
+
+
+def crelu(features: Any, name: str | None = None, axis: int = -1) -> Tensor:
+    """``relu(concat([x, -x], axis))`` (``tf.nn.crelu``)."""
+    from stowflow.graph import array_ops
+
+    with get_default_graph().name_scope(name or "CRelu") as scope:
+        x = convert_to_tensor(features, name="features")
+        joined = array_ops.concat([x, math_ops.negative(x, name="Neg")], axis, name=scope)
+        return math_ops.relu(joined, name="Relu")
+
+
+def count_nonzero(
+    input_tensor: Any = None,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    dtype: Any = dtypes.int64,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+    input: Any = None,  # noqa: A002 - TF's argument name
+) -> Tensor:
+    """The number of non-zero entries along ``axis`` (``tf.count_nonzero``)."""
+    from stowflow.graph import array_ops
+
+    value = input_tensor if input_tensor is not None else input
+    axis = axis if axis is not None else reduction_indices
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with get_default_graph().name_scope(name or "count_nonzero"):
+        tensor = convert_to_tensor(value, name="input")
+        zero = array_ops.zeros([], dtype=tensor.dtype.base_dtype)
+        nonzero = _one("NotEqual", {"x": tensor, "y": zero}, None, "NotEqual")
+        counted = math_ops.reduce_sum(
+            math_ops.cast(nonzero, dtypes.int64), axis=axis, keepdims=keep
+        )
+        return math_ops.cast(counted, dtype)
+
+
+def reduce_logsumexp(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """``log(sum(exp(x)))`` along ``axis``, computed stably (``tf.reduce_logsumexp``)."""
+    from stowflow.graph import array_ops
+
+    axis = axis if axis is not None else reduction_indices
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with get_default_graph().name_scope(name or "ReduceLogSumExp") as scope:
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        raw_max = math_ops.reduce_max(x, axis=axis, keepdims=True)
+        finite = _one("IsFinite", {"x": raw_max}, None, None)
+        safe_max = _one("SelectV2", {"condition": finite, "t": raw_max, "e": 0}, None, None)
+        shift = array_ops.stop_gradient(safe_max)
+        exps = math_ops.exp(math_ops.subtract(x, shift, name="Sub"), name="Exp")
+        result = math_ops.log(math_ops.reduce_sum(exps, axis=axis, keepdims=keep), name="Log")
+        if not keep:
+            shift = array_ops.reshape(shift, array_ops.shape(result))
+        return math_ops.add(result, shift, name=scope)
+
+
+def _norm_axis(axis: Any) -> tuple[Any, bool]:
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        return list(axis), True
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        return axis[0], False
+    if axis is None or isinstance(axis, int):
+        return axis, False
+    raise ValueError(
+        f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
+    )
+
+
+def norm(
+    tensor: Any,
+    ord: Any = "euclidean",  # noqa: A002 - TF's argument name
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """Vector and matrix norms (``tf.norm``): euclidean/fro, 1, inf and positive p.
+
+    Raises:
+        ValueError: for an ``ord``/``axis`` TF refuses, as TF words it.
+    """
+    from stowflow.graph import array_ops
+
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axis, is_matrix = _norm_axis(axis)
+    supported = ["fro", "euclidean", 1, 2, np.inf] if is_matrix else ["euclidean", 1, 2, np.inf]
+    if (
+        isinstance(ord, str)
+        and ord not in supported
+        or not isinstance(ord, str)
+        and (ord not in supported and not (ord > 0))
+    ):
+        raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+    if is_matrix and ord == 2:
+        raise ValueError("stowflow's norm does not support the matrix 2-norm (needs an SVD)")
+    with get_default_graph().name_scope(name or "norm"):
+        x = convert_to_tensor(tensor, name="tensor")
+        if ord in ("fro", "euclidean", 2):
+            result = math_ops.sqrt(
+                math_ops.reduce_sum(math_ops.multiply(x, x, name="mul"), axis, keepdims=True),
+                name="Sqrt",
+            )
+        else:
+            result = math_ops.abs(x, name="Abs")
+            if ord == 1:
+                result = math_ops.reduce_sum(result, None if axis is None else _first(axis), True)
+                if is_matrix:
+                    result = math_ops.reduce_max(result, axis[-1], keepdims=True)
+            elif ord == np.inf:
+                if is_matrix:
+                    result = math_ops.reduce_sum(result, axis[1], keepdims=True)
+                result = math_ops.reduce_max(result, None if axis is None else _first(axis), True)
+            else:
+                powered = math_ops.pow(result, ord, name="Pow")
+                result = math_ops.pow(
+                    math_ops.reduce_sum(powered, axis, keepdims=True), 1.0 / ord, name="Pow_1"
+                )
+        if not keep:
+            result = array_ops.squeeze(result, axis)
+        return result
+
+
+def _first(axis: Any) -> Any:
+    return axis[0] if isinstance(axis, list) else axis
+
+
+def matrix_inverse(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+    """The inverse of each innermost square matrix (``tf.linalg.inv``)."""
+    return _one("MatrixInverse", {"input": input}, {"adjoint": adjoint}, name)
+
+
+def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """``value`` shuffled along its first dimension (``tf.random.shuffle``)."""
+    from stowflow.graph.initializers import get_seed
+
+    tensor = value if _is_tensor(value) else convert_to_tensor(value)
+    seed1, seed2 = get_seed(seed)
+    return _one("RandomShuffle", {"value": tensor}, {"seed": seed1, "seed2": seed2}, name)
+
+
+def _categorical(
+    scope_name: str, logits: Any, num_samples: Any, dtype: Any, seed: int | None
+) -> Tensor:
+    from stowflow.graph.initializers import get_seed
+
+    with get_default_graph().name_scope(scope_name):
+        logits_t = convert_to_tensor(logits, name="logits")
+        seed1, seed2 = get_seed(seed)
+        attrs = {
+            "seed": seed1,
+            "seed2": seed2,
+            "output_dtype": dtypes.as_dtype(dtype or dtypes.int64),
+        }
+        return _one("Multinomial", {"logits": logits_t, "num_samples": num_samples}, attrs, None)
+
+
+def multinomial(
+    logits: Any,
+    num_samples: Any,
+    seed: int | None = None,
+    name: str | None = None,
+    output_dtype: Any = None,
+) -> Tensor:
+    """``num_samples`` class indices per row of ``logits`` (``tf.multinomial``)."""
+    return _categorical(name or "multinomial", logits, num_samples, output_dtype, seed)
+
+
+def categorical(
+    logits: Any,
+    num_samples: Any,
+    dtype: Any = None,
+    seed: int | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """``num_samples`` class indices per row of ``logits`` (``tf.random.categorical``)."""
+    return _categorical(name or "categorical", logits, num_samples, dtype, seed)
+
+
+tan = _unary("Tan")
+sinh = _unary("Sinh")
+cosh = _unary("Cosh")
+asin = _unary("Asin")
+acos = _unary("Acos")
+atan = _unary("Atan")
+is_inf = _unary("IsInf")
+
+
+def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
+    """The angle of the point ``(x, y)``, element-wise (``tf.atan2``)."""
+    return _one("Atan2", {"y": y, "x": x}, None, name)
+
+
+def logical_xor(x: Any, y: Any, name: str = "LogicalXor") -> Tensor:
+    """``(x or y) and not (x and y)``, built from TF's three ops (``tf.math.logical_xor``)."""
+    either = _one("LogicalOr", {"x": x, "y": y}, None, None)
+    both = _one("LogicalAnd", {"x": x, "y": y}, None, None)
+    return _one(
+        "LogicalAnd", {"x": either, "y": _one("LogicalNot", {"x": both}, None, None)}, None, name
+    )
+
+
+def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
+    """``matmul(x, weights) + biases`` (``tf.nn.xw_plus_b``)."""
+    with get_default_graph().name_scope(name or "xw_plus_b") as scope:
+        x_t = convert_to_tensor(x, name="x")
+        w_t = convert_to_tensor(weights, name="weights")
+        b_t = convert_to_tensor(biases, name="biases")
+        return math_ops.bias_add(math_ops.matmul(x_t, w_t), b_t, name=scope)
+
+
+def reduce_variance(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """The variance along ``axis`` (``tf.math.reduce_variance``).
+
+    Raises:
+        TypeError: for an integer input (TF's message).
+    """
+    with get_default_graph().name_scope(name or "reduce_variance"):
+        tensor = convert_to_tensor(input_tensor)
+        means = math_ops.reduce_mean(tensor, axis=axis, keepdims=True)
+        if means.dtype.base_dtype.is_integer:
+            raise TypeError(
+                f"Input must be either real or complex. Received integer type {means.dtype.base_dtype.name}."
+            )
+        deviations = _one("Square", {"x": math_ops.subtract(tensor, means, name="sub")}, None, None)
+        return math_ops.reduce_mean(deviations, axis=axis, keepdims=keepdims)
+
+
+def reduce_std(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """The standard deviation along ``axis`` (``tf.math.reduce_std``)."""
+    with get_default_graph().name_scope(name or "reduce_std"):
+        tensor = convert_to_tensor(input_tensor)
+        return _one(
+            "Sqrt", {"x": reduce_variance(tensor, axis=axis, keepdims=keepdims)}, None, None
+        )
+
+
+# --------------------------------------------------------------------------- asserts (check_ops)
+
+
+def Assert(  # noqa: N802 - TF's name
+    condition: Any, data: list[Any], summarize: int | None = None, name: str | None = None
+) -> Any:
+    """An ``Assert`` op failing at run time when ``condition`` is false (``tf.Assert``).
+
+    As TF's graph mode: with only string/int32 data the op is built directly; otherwise it
+    is guarded by a ``tf.cond`` (``AssertGuard``) so the data is only read on failure.
+    """
+    from stowflow.graph import control_flow_ops
+
+    with get_default_graph().name_scope(name or "Assert") as scope:
+        converted = [convert_to_tensor(x) for x in data]
+        attrs = {"summarize": 3 if summarize is None else int(summarize)}
+        if all(t.dtype.base_dtype in (dtypes.string, dtypes.int32) for t in converted):
+            return _assert_op(condition, data, attrs)
+        condition_t = convert_to_tensor(condition, name="Condition")
+        guarded = control_flow_ops.cond(
+            condition_t,
+            lambda: _no_op("NoOp"),
+            lambda: _assert_op(condition_t, data, attrs),
+            name="AssertGuard",
+        )
+        del scope
+        return guarded.op
+
+
+def _assert_op(condition: Any, data: list[Any], attrs: dict[str, Any]) -> Any:
+    """``gen_logging_ops._assert``: Python data become ``Assert/data_<i>`` Consts."""
+    with get_default_graph().name_scope("Assert") as scope:
+        tensors = [
+            x if _is_tensor(x) else convert_to_tensor(x, name=f"data_{i}")
+            for i, x in enumerate(data)
+        ]
+        from stowflow.graph.builder import apply_op
+
+        return apply_op("Assert", {"condition": condition, "data": tensors}, attrs, name=scope)
+
+
+def _static_text(value: Any) -> str:
+    if not _is_tensor(value):
+        return str(value)
+    from stowflow.graph.shape_fns import constant_value
+
+    found = constant_value(value)
+    return str(value) if found is None else str(_decoded(found))
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return np.vectorize(lambda b: b.decode() if isinstance(b, bytes) else b)(value)
+    return value
+
+
+def _binary_assert(
+    sym: str,
+    opname: str,
+    op_type: str,
+    static_fn: Callable[[Any, Any], Any],
+    x: Any,
+    y: Any,
+    data: Any,
+    summarize: int | None,
+    message: str | None,
+    name: str | None,
+) -> Any:
+    from stowflow.errors import InvalidArgumentError
+    from stowflow.graph.shape_fns import constant_value
+
+    with get_default_graph().name_scope(name or opname):
+        x_t = convert_to_tensor(x, name="x")
+        y_t = convert_to_tensor(y, dtype=x_t.dtype.base_dtype, name="y")
+        if data is None:
+            data = [
+                f"Condition x {sym} y did not hold element-wise:",
+                f"x ({x_t.name}) = ",
+                x_t,
+                f"y ({y_t.name}) = ",
+                y_t,
+            ]
+        if message is not None:
+            data = [message] + list(data)
+        condition = _bool_reduction("All")(_one(op_type, {"x": x_t, "y": y_t}, None, None))
+        x_static, y_static = constant_value(x_t), constant_value(y_t)
+        if x_static is not None and y_static is not None:
+            if not np.all(static_fn(x_static, y_static)):
+                text = "\n".join(_static_text(d) for d in data)
+                raise InvalidArgumentError(None, None, text)
+        return Assert(condition, data, summarize=summarize)
+
+
+def _binary_check(sym: str, opname: str, op_type: str, static_fn: Any) -> Callable[..., Any]:
+    def check(
+        x: Any,
+        y: Any,
+        data: Any = None,
+        summarize: int | None = None,
+        message: str | None = None,
+        name: str | None = None,
+    ) -> Any:
+        if opname in ("assert_equal", "assert_none_equal") and name is None:
+            # TF's v1 wrapper opens (and leaves unused) a scope of the same name first.
+            with get_default_graph().name_scope(opname):
+                pass
+        return _binary_assert(sym, opname, op_type, static_fn, x, y, data, summarize, message, name)
+
+    check.__name__ = opname
+    check.__doc__ = f"Asserts ``x {sym} y`` element-wise (``tf.debugging.{opname}``)."
+    return check
+
+
+assert_equal = _binary_check("==", "assert_equal", "Equal", np.equal)
+assert_none_equal = _binary_check("!=", "assert_none_equal", "NotEqual", np.not_equal)
+assert_less = _binary_check("<", "assert_less", "Less", np.less)
+assert_less_equal = _binary_check("<=", "assert_less_equal", "LessEqual", np.less_equal)
+assert_greater = _binary_check(">", "assert_greater", "Greater", np.greater)
+assert_greater_equal = _binary_check(">=", "assert_greater_equal", "GreaterEqual", np.greater_equal)
+
+
+def _sign_check(
+    opname: str, sym: str, zero_first: bool, check: Callable[..., Any]
+) -> Callable[..., Any]:
+    def op(
+        x: Any,
+        data: Any = None,
+        summarize: int | None = None,
+        message: str | None = None,
+        name: str | None = None,
+    ) -> Any:
+        prefix = f"{message}.  " if message else ""
+        with get_default_graph().name_scope(name or opname):
+            x_t = convert_to_tensor(x, name="x")
+            if data is None:
+                data = [
+                    prefix,
+                    f"Condition x {sym} 0 did not hold element-wise:",
+                    f"x ({x_t.name}) = ",
+                    x_t,
+                ]
+            zero = convert_to_tensor(0, dtype=x_t.dtype.base_dtype)
+            pair = (zero, x_t) if zero_first else (x_t, zero)
+            return check(*pair, data=data, summarize=summarize)
+
+    op.__name__ = opname
+    op.__doc__ = f"Asserts ``x {sym} 0`` element-wise (``tf.debugging.{opname}``)."
+    return op
+
+
+assert_positive = _sign_check("assert_positive", ">", True, assert_less)
+assert_negative = _sign_check("assert_negative", "<", False, assert_less)
+assert_non_negative = _sign_check("assert_non_negative", ">=", True, assert_less_equal)
+assert_non_positive = _sign_check("assert_non_positive", "<=", False, assert_less_equal)
+
+
+def assert_rank(
+    x: Any,
+    rank: int,
+    data: Any = None,
+    summarize: int | None = None,
+    message: str | None = None,
+    name: str | None = None,
+) -> Any:
+    """Checks the static rank of ``x`` (``tf.debugging.assert_rank``), as TF does when the
+    rank is known at graph construction: a NoOp, or a ValueError.
+
+    Raises:
+        ValueError: when the static rank differs (TF's message).
+        NotImplementedError: when the rank is only known at run time.
+    """
+    with get_default_graph().name_scope(name or "assert_rank"):
+        x_t = convert_to_tensor(x, name="x")
+        convert_to_tensor(rank, name="rank")
+        ndims = x_t.shape.ndims
+        if ndims is None:
+            raise NotImplementedError("stowflow's assert_rank needs a statically known rank")
+        from stowflow.graph import grad_ops
+
+        grad_ops.shape(x_t)
+        with get_default_graph().name_scope("assert_type"):
+            _no_op("statically_determined_correct_type")
+        if ndims != int(rank):
+            prefix = f"{message}.  " if message else ""
+            raise ValueError(
+                f"{prefix}Tensor {x_t.name} must have rank {int(rank)}.  Received rank {ndims}, "
+                f"shape {x_t.shape}"
+            )
+        return _no_op("static_checks_determined_all_ok")
+
+
+def _no_op(name: str) -> Any:
+    from stowflow.graph import array_ops
+
+    return array_ops.no_op(name=name)

@@ -54,6 +54,7 @@ class SparseTensor:
             self._dense_shape = convert_to_tensor(
                 dense_shape, dtype=dtypes.int64, name="dense_shape"
             )
+        self._static_shape: TensorShape | None = None
         self._check_shapes()
 
     def _check_shapes(self) -> None:
@@ -108,9 +109,19 @@ class SparseTensor:
         """The graph of the three tensors."""
         return self._values.graph
 
+    def set_shape(self, shape: Any) -> None:
+        """Refines the static dense shape (``SparseTensor.set_shape``).
+
+        Raises:
+            ValueError: if ``shape`` is incompatible with the current static shape.
+        """
+        self._static_shape = self.shape.merge_with(TensorShape(shape))
+
     @property
     def shape(self) -> TensorShape:
         """The static dense shape: from a constant ``dense_shape``, else its length."""
+        if self._static_shape is not None:
+            return self._static_shape
         value = constant_value(self._dense_shape)
         if value is not None:
             return TensorShape([int(d) if d >= 0 else None for d in value.reshape(-1)])

@@ -7,6 +7,7 @@ from stowflow.graph.kernels import (  # noqa: F401 - registration
     basic_kernels,
     control_flow_kernels,
     dataset_kernels,
+    extra2_kernels,
     io_kernels,
     list_kernels,
     lookup_kernels,

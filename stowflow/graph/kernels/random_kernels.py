@@ -261,7 +261,9 @@ def _random_kernel(kind: str) -> Callable[[list[Any], Attrs], list[Any]]:
 
 
 #: Kernels that need a per-op random state from the Session (``attrs["_rng_state"]``).
-RANDOM_OPS = frozenset({"RandomUniform", "RandomStandardNormal", "TruncatedNormal"})
+RANDOM_OPS = frozenset(
+    {"RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomShuffle", "Multinomial"}
+)
 
 register_kernel("RandomUniform")(_random_kernel("uniform"))
 register_kernel("RandomStandardNormal")(_random_kernel("normal"))
