@@ -7,6 +7,7 @@ that builds its ops in the current graph, named as TensorFlow names them.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -18,27 +19,44 @@ from stowflow.graph.core import Tensor, get_default_graph
 DEFAULT_GRAPH_SEED = 87654321  # random_seed.py
 
 
+_MAXINT32 = 2**31 - 1
+_OP_SEEDS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
 def get_seed(op_seed: int | None) -> tuple[int, int]:
-    """(seed, seed2) attrs for a random op, with TF's graph/op seed rules."""
+    """(seed, seed2) attrs for a random op, with TF's graph/op seed rules (random_seed.py):
+    under a graph seed, ops without a seed take 0, 1, 2... in creation order."""
     graph = get_default_graph()
     graph_seed = graph.seed
     if graph_seed is not None:
-        return graph_seed, op_seed if op_seed is not None else len(graph._ops)
-    if op_seed is not None:
-        return DEFAULT_GRAPH_SEED, op_seed
-    return 0, 0
+        if op_seed is None:
+            op_seed = _OP_SEEDS.get(graph, 0)
+            _OP_SEEDS[graph] = op_seed + 1
+        seeds = graph_seed % _MAXINT32, op_seed % _MAXINT32
+    elif op_seed is not None:
+        seeds = DEFAULT_GRAPH_SEED, op_seed % _MAXINT32
+    else:
+        seeds = 0, 0
+    return (0, _MAXINT32) if seeds == (0, 0) and graph_seed is not None else seeds
+
+
+def _shape_tensor(shape: Any) -> Tensor:
+    if isinstance(shape, Tensor):
+        return shape
+    return constant(list(shape), dtype=dtypes.int32, name="shape")
 
 
 def _random(op_type: str, shape: Any, dtype: Any, seed: int | None) -> Tensor:
     seed1, seed2 = get_seed(seed)
-    shape_t = constant(list(shape), dtype=dtypes.int32, name="shape")
+    shape_t = _shape_tensor(shape)
     out = apply_op_outputs(
         op_type,
         {"shape": shape_t},
         {"dtype": dtypes.as_dtype(dtype), "seed": seed1, "seed2": seed2},
         name=op_type,
     )
-    out[0]._shape = type(out[0]._shape)(list(shape))
+    if not isinstance(shape, Tensor):
+        out[0]._shape = type(out[0]._shape)(list(shape))
     return out[0]
 
 
@@ -55,9 +73,12 @@ def random_uniform(
 
     graph = get_default_graph()
     with graph.name_scope(name or "random_uniform") as scope:
+        shape_t = _shape_tensor(shape)  # TF makes the shape first, then min and max
         lo = constant(minval, dtype=dtype, name="min")
         hi = constant(maxval, dtype=dtype, name="max")
-        rnd = _random("RandomUniform", shape, dtype, seed)
+        rnd = _random("RandomUniform", shape_t, dtype, seed)
+        if not isinstance(shape, Tensor):
+            rnd._shape = type(rnd._shape)(list(shape))
         return math_ops.add(rnd * (hi - lo), lo, name=scope)
 
 
@@ -93,9 +114,12 @@ def _scaled(
     from stowflow.graph import math_ops
 
     with get_default_graph().name_scope(name) as scope:
+        shape_t = _shape_tensor(shape)  # TF makes the shape first, then mean and stddev
         mean_t = constant(mean, dtype=dtype, name="mean")
         std_t = constant(stddev, dtype=dtype, name="stddev")
-        rnd = _random(op_type, shape, dtype, seed)
+        rnd = _random(op_type, shape_t, dtype, seed)
+        if not isinstance(shape, Tensor):
+            rnd._shape = type(rnd._shape)(list(shape))
         return math_ops.add(math_ops.multiply(rnd, std_t, name="mul"), mean_t, name=scope)
 
 

@@ -411,3 +411,403 @@ def embedding_lookup(
                 scope,
             )
         return _one("Identity", {"input": result}, {}, "Identity")
+
+
+# -- normalisation, moments, dropout (TF's nn_impl.py / nn_ops.py graphs) ------------------------
+
+
+def _axes_list(axes: Any) -> list[int]:
+    return [int(axes)] if isinstance(axes, int | np.integer) else [int(a) for a in axes]
+
+
+def moments(
+    x: Any,
+    axes: Any,
+    shift: Any = None,
+    name: str | None = None,
+    keep_dims: bool | None = None,
+    keepdims: bool | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Mean and variance of ``x`` over ``axes`` (``tf.compat.v1.nn.moments``).
+
+    Builds TF's ``moments/mean``, ``moments/StopGradient``, ``moments/SquaredDifference``,
+    ``moments/variance`` and (without ``keep_dims``) ``moments/Squeeze``/``Squeeze_1``.
+    ``shift`` is accepted and unused, as in TF.
+    """
+    from stowflow.graph import array_ops, extra_ops, math_ops
+
+    del shift
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axes = _axes_list(axes)
+    with get_default_graph().name_scope(name or "moments"):
+        y = convert_to_tensor(x)
+        mean = math_ops.reduce_mean(y, axes, keepdims=True, name="mean")
+        centred = extra_ops.squared_difference(y, array_ops.stop_gradient(mean))
+        variance = math_ops.reduce_mean(centred, axes, keepdims=True, name="variance")
+        if keep:
+            return mean, variance
+        return array_ops.squeeze(mean, axes), array_ops.squeeze(variance, axes)
+
+
+def weighted_moments(
+    x: Any,
+    axes: Any,
+    frequency_weights: Any,
+    name: str | None = None,
+    keep_dims: bool | None = None,
+    keepdims: bool | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Frequency-weighted mean and variance (``tf.compat.v1.nn.weighted_moments``)."""
+    from stowflow.graph import array_ops, extra_ops, math_ops
+
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axes = _axes_list(axes)
+    with get_default_graph().name_scope(name or "weighted_moments"):
+        x_t = convert_to_tensor(x, name="x")
+        w = convert_to_tensor(frequency_weights, name="frequency_weights")
+        if w.dtype.base_dtype != x_t.dtype.base_dtype:
+            w = math_ops.cast(w, x_t.dtype.base_dtype)
+        input_sum = math_ops.reduce_sum(w * x_t, axes, name="weighted_input_sum", keepdims=True)
+        spread = w + array_ops.zeros_like(x_t)
+        weight_sum = math_ops.reduce_sum(spread, axes, name="sum_of_weights", keepdims=True)
+        mean = extra_ops.div_no_nan(input_sum, weight_sum)
+        distsq = math_ops.reduce_sum(
+            w * extra_ops.squared_difference(x_t, mean),
+            axes,
+            name="weighted_distsq",
+            keepdims=True,
+        )
+        variance = extra_ops.div_no_nan(distsq, weight_sum)
+        if keep:
+            return mean, variance
+        return array_ops.squeeze(mean, axes), array_ops.squeeze(variance, axes)
+
+
+def normalize_moments(
+    counts: Any, mean_ss: Any, variance_ss: Any, shift: Any, name: str | None = None
+) -> tuple[Tensor, Tensor]:
+    """Mean and variance from sufficient statistics (``tf.nn.normalize_moments``)."""
+    from stowflow.graph import math_ops
+
+    with get_default_graph().name_scope(name or "normalize"):
+        divisor = _one("Reciprocal", {"x": counts}, {}, "divisor")
+        if shift is None:
+            shifted_mean = math_ops.multiply(mean_ss, divisor, name="mean")
+            mean = shifted_mean
+        else:
+            shifted_mean = math_ops.multiply(mean_ss, divisor, name="shifted_mean")
+            mean = math_ops.add(shifted_mean, shift, name="mean")
+        variance = math_ops.subtract(
+            math_ops.multiply(variance_ss, divisor),
+            math_ops.square(shifted_mean),
+            name="variance",
+        )
+        return mean, variance
+
+
+def batch_normalization(
+    x: Any,
+    mean: Any,
+    variance: Any,
+    offset: Any,
+    scale: Any,
+    variance_epsilon: float,
+    name: str | None = None,
+) -> Tensor:
+    """``scale * (x - mean) / sqrt(variance + eps) + offset`` (``tf.nn.batch_normalization``),
+    as TF's ``batchnorm/Rsqrt``, ``mul``... nodes; ``offset``/``scale`` may be None."""
+    from stowflow.graph import math_ops
+
+    with get_default_graph().name_scope(name or "batchnorm"):
+        inv = math_ops.rsqrt(variance + variance_epsilon)
+        if scale is not None:
+            inv = inv * scale
+        x_t = convert_to_tensor(x)
+        if inv.dtype.base_dtype != x_t.dtype.base_dtype:
+            inv = math_ops.cast(inv, x_t.dtype.base_dtype)
+        scaled = x_t * inv
+        shift = offset - mean * inv if offset is not None else -mean * inv
+        if isinstance(shift, Tensor) and shift.dtype.base_dtype != x_t.dtype.base_dtype:
+            shift = math_ops.cast(shift, x_t.dtype.base_dtype)
+        return scaled + shift
+
+
+def l2_normalize(
+    x: Any,
+    axis: Any = None,
+    epsilon: float = 1e-12,
+    name: str | None = None,
+    dim: Any = None,
+) -> Tensor:
+    """``x / sqrt(max(sum(x**2, axis), epsilon))`` (``tf.compat.v1.nn.l2_normalize``)."""
+    from stowflow.graph import math_ops
+
+    axis = dim if axis is None else axis
+    with get_default_graph().name_scope(name or "l2_normalize") as scope:
+        x_t = convert_to_tensor(x, name="x")
+        square_sum = math_ops.reduce_sum(math_ops.square(x_t), axis, keepdims=True)
+        inv_norm = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
+        return math_ops.multiply(x_t, inv_norm, name=scope)
+
+
+def _validate_rate(rate: Any) -> None:
+    if isinstance(rate, int | float | np.number) and not 0 <= float(rate) < 1:
+        raise ValueError(
+            f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}"
+        )
+
+
+def _noise_shape(x: Tensor, noise_shape: Any) -> Tensor | list[int]:
+    """TF's ``_get_noise_shape``: x's shape (a Const when static), or the given shape with
+    None entries filled from x's static shape (a list: the sampler makes its Const)."""
+    from stowflow.graph import array_ops
+
+    if noise_shape is None:
+        dims = x.shape.as_list() if x.shape.ndims is not None else None
+        if dims is not None and all(d is not None for d in dims):
+            return convert_to_tensor(np.array(dims, np.int32), name="Shape")
+        return array_ops.shape(x)
+    if isinstance(noise_shape, Tensor):
+        return noise_shape
+    given = list(noise_shape)
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if dims is not None and len(dims) == len(given):
+        given = [d if g is None else g for g, d in zip(given, dims, strict=True)]
+    return [int(d) for d in given]
+
+
+def _uniform(shape: Tensor | list[int], dtype: Any, seed: int | None) -> Tensor:
+    """``random_uniform`` over [0, 1): TF skips the scaling ops for these bounds."""
+    from stowflow.graph.initializers import get_seed
+
+    seed1, seed2 = get_seed(seed)
+    with get_default_graph().name_scope("random_uniform"):
+        if not isinstance(shape, Tensor):
+            shape = convert_to_tensor(np.array(shape, np.int32), name="shape")
+        attrs = {"dtype": dtype, "seed": seed1, "seed2": seed2}
+        return _one("RandomUniform", {"shape": shape}, attrs, "RandomUniform")
+
+
+def dropout(
+    x: Any,
+    keep_prob: Any = None,
+    noise_shape: Any = None,
+    seed: int | None = None,
+    name: str | None = None,
+    rate: Any = None,
+) -> Tensor:
+    """Zeroes elements with probability ``rate`` and scales the rest by ``1 / (1 - rate)``
+    (``tf.compat.v1.nn.dropout``), with TF 2.x's ``RandomUniform``/``GreaterEqual``/
+    ``SelectV2`` graph and seeds, so a seeded mask equals TensorFlow's.
+
+    Raises:
+        ValueError: without a rate, for a rate outside [0, 1) or a non-float ``x``
+            (TF's messages).
+    """
+    from stowflow.graph import array_ops, math_ops
+
+    if rate is None and keep_prob is not None:
+        rate = 1.0 - keep_prob
+    if rate is None:
+        raise ValueError(f"`rate` must be provided. Received: rate={rate}")
+    graph = get_default_graph()
+    with graph.name_scope(name or "dropout"):
+        _validate_rate(rate)
+        x_t = convert_to_tensor(x, name="x")
+        dtype = x_t.dtype.base_dtype
+        if not dtype.is_floating:
+            raise ValueError(
+                "`x.dtype` must be a floating point tensor as `x` will be scaled. "
+                f"Received: x_dtype={dtype}"
+            )
+        if not isinstance(rate, Tensor):
+            if float(rate) == 0:
+                from stowflow.graph.initializers import get_seed
+
+                get_seed(seed)  # TF's dummy RNG step: later ops get the same op seeds
+                return x_t
+            scale = convert_to_tensor(1 / (1 - float(rate)), dtype=dtype)
+            scaled = _one("Mul", {"x": x_t, "y": scale}, {}, "Mul")
+        else:
+            if rate.dtype.base_dtype != dtype:
+                raise ValueError(
+                    "`x.dtype` must be compatible with `rate.dtype`. Received: "
+                    f"x.dtype=<dtype: '{dtype.name}'> and "
+                    f"rate.dtype=<dtype: '{rate.dtype.base_dtype.name}'>"
+                )
+            one = convert_to_tensor(np.array(1, dtype.as_numpy_dtype))
+            denominator = _one("Sub", {"x": one, "y": rate}, {}, "Sub")
+            scaled = _one("RealDiv", {"x": x_t, "y": denominator}, {}, "RealDiv")
+        random = _uniform(_noise_shape(x_t, noise_shape), dtype, seed)
+        keep = math_ops.greater_equal(random, rate)
+        zero = convert_to_tensor(np.array(0, dtype.as_numpy_dtype))
+        out = array_ops.where_v2(keep, scaled, zero)
+        out.set_shape(x_t.shape)
+        return out
+
+
+# -- 1-D convolution and pooling, separable convolution ------------------------------------------
+
+
+def conv1d(
+    value: Any = None,
+    filters: Any = None,
+    stride: Any = None,
+    padding: Any = None,
+    use_cudnn_on_gpu: bool | None = None,
+    data_format: str | None = None,
+    name: str | None = None,
+    input: Any = None,  # noqa: A002 - TF's name
+    dilations: Any = None,
+) -> Tensor:
+    """A 1-D convolution as TF builds it (``tf.compat.v1.nn.conv1d``): ``ExpandDims`` of input
+    and filter, a ``Conv2D`` named after the scope, and ``Squeeze``.
+
+    Raises:
+        ValueError: for a data format other than NWC/NCW (TF's message).
+    """
+    from stowflow.graph import array_ops
+
+    value = input if value is None else value
+    fmt = data_format or "NWC"
+    if fmt not in ("NWC", "NHWC", "NCW", "NCHW"):
+        raise ValueError(
+            f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}"
+        )
+    channels_last = fmt in ("NWC", "NHWC")
+    with get_default_graph().name_scope(name or "conv1d") as scope:
+        spatial = -3 if channels_last else -2
+        x = array_ops.expand_dims(value, spatial)
+        w = array_ops.expand_dims(filters, 0)
+        padding, explicit = _padding(padding)
+        attrs = {
+            "strides": _window_1d(stride, channels_last, "stride"),
+            "padding": padding,
+            "explicit_paddings": explicit,
+            "use_cudnn_on_gpu": True if use_cudnn_on_gpu is None else use_cudnn_on_gpu,
+            "data_format": "NHWC" if channels_last else "NCHW",
+            "dilations": _window_1d(dilations, channels_last, "dilations"),
+        }
+        result = _one("Conv2D", {"input": x, "filter": w}, attrs, scope)
+        return array_ops.squeeze(result, [spatial])
+
+
+def _window_1d(value: Any, channels_last: bool, name: str) -> list[int]:
+    """A 1-D window (int or list of 1 or 3) as the 4-D attr of the expanded 2-D op."""
+    values = [1] if value is None else ([value] if isinstance(value, int) else list(value))
+    if len(values) == 3:
+        values = [values[1] if channels_last else values[2]]
+    if len(values) != 1:
+        raise ValueError(
+            f"{name} should be of length 1, 1 or 3. Received: {name}={values} of length "
+            f"{len(values)}"
+        )
+    v = int(values[0])
+    return [1, 1, v, 1] if channels_last else [1, 1, 1, v]
+
+
+def _pool1d(
+    op_type: str,
+    default_name: str,
+    input: Any,  # noqa: A002 - TF's name
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str,
+    name: str | None,
+) -> Tensor:
+    from stowflow.graph import array_ops
+
+    channels_last = data_format == "NWC"
+    with get_default_graph().name_scope(name or default_name) as scope:
+        axis = 1 if channels_last else 2
+        x = array_ops.expand_dims(input, axis)
+        attrs: dict[str, Any] = {
+            "ksize": _window_1d(ksize, channels_last, "ksize"),
+            "strides": _window_1d(strides, channels_last, "strides"),
+            "padding": padding,
+            "data_format": "NHWC" if channels_last else "NCHW",
+        }
+        if op_type == "MaxPool":
+            attrs["explicit_paddings"] = []
+        arg = "input" if op_type == "MaxPool" else "value"
+        result = _one(op_type, {arg: x}, attrs, scope)
+        return array_ops.squeeze(result, [axis])
+
+
+def max_pool1d(
+    input: Any,  # noqa: A002 - TF's name
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str = "NWC",
+    name: str | None = None,
+) -> Tensor:
+    """1-D max pooling (``tf.nn.max_pool1d``): ExpandDims, ``MaxPool``, Squeeze."""
+    return _pool1d("MaxPool", "MaxPool1d", input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool1d(
+    input: Any,  # noqa: A002 - TF's name
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str = "NWC",
+    name: str | None = None,
+) -> Tensor:
+    """1-D average pooling (``tf.nn.avg_pool1d``): ExpandDims, ``AvgPool``, Squeeze."""
+    return _pool1d("AvgPool", "AvgPool1D", input, ksize, strides, padding, data_format, name)
+
+
+def separable_conv2d(
+    input: Any,  # noqa: A002 - TF's name
+    depthwise_filter: Any,
+    pointwise_filter: Any,
+    strides: Any,
+    padding: Any,
+    rate: Any = None,
+    name: str | None = None,
+    data_format: str | None = None,
+    dilations: Any = None,
+) -> Tensor:
+    """Depthwise then 1x1 pointwise convolution (``tf.compat.v1.nn.separable_conv2d``):
+    ``separable_conv2d/depthwise`` (DepthwiseConv2dNative) and a ``Conv2D`` named after
+    the scope.
+
+    Raises:
+        NotImplementedError: for a rate > 1 (TF's SpaceToBatchND form).
+    """
+    rate = dilations if rate is None else rate
+    rates = [1, 1] if rate is None else [int(r) for r in np.broadcast_to(np.asarray(rate), (2,))]
+    if rates != [1, 1]:
+        raise NotImplementedError(
+            "separable_conv2d with rate > 1 (TF's SpaceToBatchND form) is not built by "
+            f"stowflow yet; got rate={rate}"
+        )
+    fmt = data_format or "NHWC"
+    with get_default_graph().name_scope(name or "separable_conv2d") as scope:
+        x = convert_to_tensor(input, name="input")
+        depthwise = convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise = convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        shape = depthwise.shape.as_list()
+        if all(d is not None for d in shape):
+            convert_to_tensor(np.array(shape, np.int32), name="Shape")
+        convert_to_tensor(np.array(rates, np.int32), name="dilation_rate")
+        pad, explicit = _padding(padding)
+        attrs = {
+            "strides": [int(s) for s in strides],
+            "padding": pad,
+            "explicit_paddings": explicit,
+            "data_format": fmt,
+            "dilations": [1, 1, 1, 1],
+        }
+        inner = _one("DepthwiseConv2dNative", {"input": x, "filter": depthwise}, attrs, "depthwise")
+        point_attrs = {
+            "strides": [1, 1, 1, 1],
+            "padding": "VALID",
+            "explicit_paddings": [],
+            "data_format": fmt,
+            "dilations": [1, 1, 1, 1],
+            "use_cudnn_on_gpu": True,
+        }
+        return _one("Conv2D", {"input": inner, "filter": pointwise}, point_attrs, scope)

@@ -67,7 +67,7 @@ def fixed_size_partitioner(num_shards: int, axis: int = 0) -> Callable[..., list
 
     def partitioner(shape: Any, dtype: Any = None) -> list[int]:
         parts = [1] * len(list(shape))
-        parts[axis] = num_shards
+        parts[axis] = min(num_shards, int(list(shape)[axis]))  # TF caps at the axis size
         return parts
 
     return partitioner

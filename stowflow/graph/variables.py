@@ -951,7 +951,15 @@ def variable_scope(
         dtype=dtype if dtype is not None else outer.dtype,
         use_resource=_scope_use_resource(use_resource, name_or_scope, outer),
     )
+    if isinstance(name_or_scope, VariableScope):
+        # Re-entering a scope object keeps the name scope it was captured with (TF).
+        scope.original_name_scope = name_or_scope.original_name_scope
     graph._var_scope = scope
+    counts = _scope_counts(graph)
+    counts[full] = counts.get(full, 0) + 1
+    # TF's _VariableScopeStore: re-entering a scope object restores the counts on exit;
+    # leaving a scope opened by name forgets the sub-scopes opened inside it.
+    snapshot = dict(counts) if isinstance(name_or_scope, VariableScope) else None
     try:
         if auxiliary_name_scope:
             with graph.name_scope(name_scope_name) as ns:
@@ -961,6 +969,14 @@ def variable_scope(
             yield scope
     finally:
         graph._var_scope = outer
+        if snapshot is not None:
+            counts.clear()
+            counts.update(snapshot)
+        else:
+            prefix = full + "/"
+            for key in counts:
+                if key.startswith(prefix):
+                    counts[key] = 0
 
 
 def _scope_use_resource(explicit: Any, name_or_scope: Any, outer: VariableScope) -> Any:
@@ -972,18 +988,26 @@ def _scope_use_resource(explicit: Any, name_or_scope: Any, outer: VariableScope)
     return outer.use_resource
 
 
+def _scope_counts(graph: Graph) -> dict[str, int]:
+    """How often each variable scope was opened (TF's ``variable_scopes_count``)."""
+    counts = getattr(graph, "_variable_scope_counts", None)
+    if counts is None:
+        counts = {}
+        graph._variable_scope_counts = counts  # type: ignore[attr-defined]
+    return counts
+
+
 def _unique_scope_name(graph: Graph, outer: str, base: str) -> str:
-    used = {k for k in _store(graph)}
+    """``base`` or ``base_<n>``: the first not opened yet in the current scope (TF's
+    ``_get_unique_variable_scope``)."""
+    counts = _scope_counts(graph)
     prefix = f"{outer}/" if outer else ""
-    counts = getattr(graph, "_default_scope_counts", {})
-    graph._default_scope_counts = counts  # type: ignore[attr-defined]
-    n = counts.get(prefix + base, 0)
-    counts[prefix + base] = n + 1
-    candidate = base if n == 0 else f"{base}_{n}"
-    while any(u.startswith(prefix + candidate + "/") for u in used):
+    if counts.get(prefix + base, 0) == 0:
+        return base
+    n = 1
+    while counts.get(f"{prefix}{base}_{n}", 0) > 0:
         n += 1
-        candidate = f"{base}_{n}"
-    return candidate
+    return f"{base}_{n}"
 
 
 def get_variable(
