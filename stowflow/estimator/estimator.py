@@ -1,16 +1,22 @@
-"""``tf.estimator.Estimator`` for custom ``model_fn``s: train, predict, export a SavedModel.
+"""``tf.estimator.Estimator`` for custom ``model_fn``s: train, evaluate, predict, export.
 
 What tensorflow-estimator 2.15 does on TF1 graphs: each call builds a fresh graph, creates the
-global step, calls ``input_fn`` (or the serving receiver) and ``model_fn``, then
+global step, calls ``input_fn`` (tensors, or a ``tf.data.Dataset`` read through an
+initializable iterator: see :mod:`stowflow.estimator.inputs`) or the serving receiver, and
+``model_fn``, then
 - ``train`` runs a MonitoredTrainingSession over ``model_dir`` (checkpoints, ``graph.pbtxt``,
-  event files, resuming from the latest checkpoint) with TF's default hooks and log lines;
+  event files, resuming from the latest checkpoint, or warm-starting when there is none) with
+  TF's default hooks, log lines and ``saving_listeners``;
+- ``evaluate`` adds ``loss`` (``tf.metrics.mean``) to the spec's ``eval_metric_ops``, restores
+  the latest checkpoint, runs the update ops until the input ends or ``steps`` runs, and
+  writes the values to ``model_dir/eval`` (``eval_<name>``): see
+  :mod:`stowflow.estimator.evaluation`;
 - ``predict`` restores the latest checkpoint and yields predictions until the input ends;
 - ``export_saved_model`` / ``export_savedmodel`` restore it into a new session and write a
   SavedModel under ``export_dir_base/<timestamp>`` with one signature per ``export_outputs``
   entry (written to ``temp-<timestamp>`` first, then renamed).
 
-Not here yet: ``evaluate`` (needs ``tf.metrics``), canned estimators, ``input_fn``s that
-return a ``tf.data.Dataset``, ``warm_start_from``, distribution.
+Not here: distribution strategies, vocabulary remapping when warm-starting.
 """
 
 from __future__ import annotations
@@ -27,10 +33,16 @@ import numpy as np
 
 from stowflow import checkpoint as checkpoint_lib
 from stowflow import gfile
+from stowflow import metrics as metrics_lib
+from stowflow.estimator import evaluation
 from stowflow.estimator import export as export_lib
-from stowflow.graph.core import Graph, GraphKeys
+from stowflow.estimator import inputs as inputs_lib
+from stowflow.estimator.warm_starting import default_warm_start_settings, warm_start
+from stowflow.graph import array_ops
+from stowflow.graph.core import Graph, GraphKeys, Tensor, get_default_graph
 from stowflow.graph.session import Session
 from stowflow.monitored import (
+    CheckpointSaverHook,
     ChiefSessionCreator,
     LoggingTensorHook,
     MonitoredSession,
@@ -39,9 +51,12 @@ from stowflow.monitored import (
     Scaffold,
     StopAtStepHook,
 )
+from stowflow.monitored.hooks import global_step_read
+from stowflow.monitored.session_run_hook import SessionRunHook
 from stowflow.saved_model import tag_constants
 from stowflow.saved_model.builder import SavedModelBuilder
 from stowflow.saved_model.signature_constants import DEFAULT_SERVING_SIGNATURE_DEF_KEY
+from stowflow.summary import ops as summary_ops
 from stowflow.training.optimizer import get_or_create_global_step
 from stowflow.training.saver import Saver
 
@@ -170,6 +185,20 @@ class RunConfig:
         """The fields as TF logs them ("Using config: {...}")."""
         return {f"_{key}": value for key, value in vars(self).items()}
 
+    # A single local process, as TF's RunConfig describes one without TF_CONFIG.
+    is_chief = True
+    task_type = "worker"
+    task_id = 0
+    global_id_in_cluster = 0
+    num_ps_replicas = 0
+    num_worker_replicas = 1
+    master = ""
+    evaluation_master = ""
+    cluster_spec = None
+    train_distribute = None
+    eval_distribute = None
+    device_fn = None
+
 
 def _call_with_supported(fn: Callable[..., Any], **kwargs: Any) -> Any:
     names = inspect.signature(fn).parameters
@@ -185,6 +214,11 @@ class Estimator:
         model_dir: where checkpoints and events go (a temporary directory if None).
         config: a :class:`RunConfig`.
         params: passed to ``model_fn`` as ``params``.
+        warm_start_from: a checkpoint (prefix or directory), a SavedModel directory or a
+            :class:`~stowflow.estimator.warm_starting.WarmStartSettings`; used by ``train``
+            and ``evaluate`` while ``model_dir`` has no checkpoint.
+
+    Canned estimators subclass it and pass their own ``model_fn``, as in TF.
     """
 
     def __init__(
@@ -195,8 +229,6 @@ class Estimator:
         params: dict[str, Any] | None = None,
         warm_start_from: Any = None,
     ) -> None:
-        if warm_start_from is not None:
-            raise NotImplementedError("warm_start_from is not supported by stowflow yet")
         config = config or RunConfig()
         if model_dir is None:
             model_dir = config.model_dir
@@ -207,6 +239,7 @@ class Estimator:
         self._config = config.replace(model_dir=self._model_dir)
         self._model_fn = model_fn
         self._params = dict(params or {})
+        self._warm_start_settings = default_warm_start_settings(warm_start_from)
         log.info("Using config: %s", self._config.describe())
 
     @property
@@ -265,13 +298,23 @@ class Estimator:
         log.info("Done calling model_fn.")
         return spec
 
-    def _input(self, input_fn: Callable[..., Any], mode: str) -> tuple[Any, Any]:
+    def _input(
+        self, input_fn: Callable[..., Any], mode: str
+    ) -> tuple[Any, Any, list[SessionRunHook]]:
+        """Calls ``input_fn`` (with ``mode``/``params``/``config`` if it takes them).
+
+        Returns:
+            ``(features, labels, input_hooks)``; a Dataset's iterator needs the hooks.
+        """
+        if not callable(input_fn):
+            raise TypeError(f"`input_fn` must be callable, given: {input_fn}")
         result = _call_with_supported(input_fn, mode=mode, params=self.params, config=self._config)
-        if hasattr(result, "make_one_shot_iterator") or hasattr(result, "element_spec"):
-            raise NotImplementedError("input_fn returning a tf.data.Dataset is not supported yet")
-        if isinstance(result, tuple | list) and len(result) == 2:
-            return result[0], result[1]
-        return result, None
+        return inputs_lib.parse_input_fn_result(result)
+
+    def _maybe_warm_start(self, checkpoint_path: str | None) -> None:
+        if not checkpoint_path and self._warm_start_settings:
+            log.info("Warm-starting with WarmStartSettings: %s", self._warm_start_settings)
+            warm_start(*self._warm_start_settings)
 
     def _new_graph(self) -> Graph:
         graph = Graph()
@@ -305,55 +348,208 @@ class Estimator:
         if max_steps is not None and max_steps <= self._saved_global_step():
             log.info("Skipping training since max_steps has already saved.")
             return self
-        all_hooks = list(hooks or [])
+        hooks = _check_hooks(hooks)
         if steps is not None or max_steps is not None:
-            all_hooks.append(StopAtStepHook(steps, max_steps))
+            hooks.append(StopAtStepHook(steps, max_steps))
         graph = self._new_graph()
         with graph.as_default():
             step = get_or_create_global_step(graph)
-            features, labels = self._input(input_fn, ModeKeys.TRAIN)
+            global_step_read(graph)
+            features, labels, input_hooks = self._input(input_fn, ModeKeys.TRAIN)
             spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
-            all_hooks += [
-                NanTensorHook(spec.loss),
+            self._train_with_spec(spec, [*input_hooks, *hooks], step, saving_listeners)
+        return self
+
+    def _train_with_spec(
+        self,
+        spec: EstimatorSpec,
+        worker_hooks: list[Any],
+        step: Any,
+        saving_listeners: list[Any] | None,
+    ) -> Any:
+        """Runs the training loop of ``spec`` (TF's ``_train_with_estimator_spec``)."""
+        graph = get_default_graph()
+        if self._warm_start_settings and not self.latest_checkpoint():
+            self._maybe_warm_start(None)
+        if not any(t.op.name == "loss" for t in graph.get_collection(GraphKeys.SUMMARIES)):
+            summary_ops.scalar("loss", spec.loss)
+        graph.add_to_collection(GraphKeys.LOSSES, spec.loss)
+        worker_hooks = [*worker_hooks, NanTensorHook(spec.loss)]
+        if self._config.log_step_count_steps is not None:
+            worker_hooks.append(
                 LoggingTensorHook(
                     {"loss": spec.loss, "step": step},
                     every_n_iter=self._config.log_step_count_steps,
-                ),
-                *spec.training_hooks,
-            ]
-            if not graph.get_collection(GraphKeys.SAVERS) and spec.scaffold.saver is None:
-                graph.add_to_collection(
-                    GraphKeys.SAVERS,
-                    Saver(
-                        sharded=True,
-                        max_to_keep=self._config.keep_checkpoint_max,
-                        keep_checkpoint_every_n_hours=self._config.keep_checkpoint_every_n_hours,
-                        save_relative_paths=True,
-                    ),
                 )
-            loss = None
-            with MonitoredTrainingSession(
-                checkpoint_dir=self._model_dir,
-                scaffold=spec.scaffold,
-                hooks=all_hooks,
-                chief_only_hooks=list(spec.training_chief_hooks),
-                save_checkpoint_secs=self._config.save_checkpoints_secs,
-                save_checkpoint_steps=self._config.save_checkpoints_steps,
-                save_summaries_steps=self._config.save_summary_steps,
-                config=self._config.session_config,
-                log_step_count_steps=self._config.log_step_count_steps,
-                save_graph_def=self._config.checkpoint_save_graph_def,
-            ) as session:
-                while not session.should_stop():
-                    _, loss = session.run([spec.train_op, spec.loss])
-            log.info("Loss for final step: %s.", loss)
-        return self
+            )
+        worker_hooks.extend(spec.training_hooks)
+        if not graph.get_collection(GraphKeys.SAVERS) and spec.scaffold.saver is None:
+            graph.add_to_collection(
+                GraphKeys.SAVERS,
+                Saver(
+                    sharded=True,
+                    max_to_keep=self._config.keep_checkpoint_max,
+                    keep_checkpoint_every_n_hours=self._config.keep_checkpoint_every_n_hours,
+                    save_relative_paths=True,
+                ),
+            )
+        chief_hooks, saver_hooks = self._checkpoint_hooks(spec, worker_hooks)
+        for listener in saving_listeners or []:
+            if not saver_hooks:
+                raise ValueError(
+                    "There should be a CheckpointSaverHook to use saving_listeners. Please set "
+                    "one of the RunConfig.save_checkpoints_steps or "
+                    "RunConfig.save_checkpoints_secs."
+                )
+            if listener not in saver_hooks[0]._listeners:
+                saver_hooks[0]._listeners.append(listener)
+        loss = None
+        steps_run = 0
+        with MonitoredTrainingSession(
+            checkpoint_dir=self._model_dir,
+            scaffold=spec.scaffold,
+            hooks=worker_hooks,
+            chief_only_hooks=[*chief_hooks, *spec.training_chief_hooks],
+            save_checkpoint_secs=0,
+            save_summaries_steps=self._config.save_summary_steps,
+            config=self._config.session_config,
+            log_step_count_steps=self._config.log_step_count_steps,
+            save_graph_def=self._config.checkpoint_save_graph_def,
+        ) as session:
+            while not session.should_stop():
+                steps_run += 1
+                _, loss = session.run([spec.train_op, spec.loss])
+        if steps_run == 0:
+            log.warning(
+                "Training with estimator made no steps. Perhaps input is empty or misspecified."
+            )
+        log.info("Loss for final step: %s.", loss)
+        return loss
+
+    def _checkpoint_hooks(
+        self, spec: EstimatorSpec, worker_hooks: list[Any]
+    ) -> tuple[list[Any], list[Any]]:
+        """TF's CheckpointSaverHook (unless the spec brings one) and every saver hook."""
+        everything = [*worker_hooks, *spec.training_chief_hooks]
+        saver_hooks = [h for h in everything if isinstance(h, CheckpointSaverHook)]
+        chief_hooks: list[Any] = []
+        config = self._config
+        if (config.save_checkpoints_secs or config.save_checkpoints_steps) and not saver_hooks:
+            chief_hooks = [
+                CheckpointSaverHook(
+                    self._model_dir,
+                    save_secs=config.save_checkpoints_secs,
+                    save_steps=config.save_checkpoints_steps,
+                    scaffold=spec.scaffold,
+                    save_graph_def=config.checkpoint_save_graph_def,
+                )
+            ]
+            saver_hooks = [chief_hooks[0]]
+        return chief_hooks, saver_hooks
 
     def _saved_global_step(self) -> int:
         path = self.latest_checkpoint()
         if not path:
             return 0
         return int(checkpoint_lib.CheckpointReader(path).get_tensor(GraphKeys.GLOBAL_STEP))
+
+    # -- evaluate -----------------------------------------------------------------------------
+
+    def eval_dir(self, name: str | None = None) -> str:
+        """Where ``evaluate`` writes its event file: ``model_dir/eval`` or ``eval_<name>``."""
+        return os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
+
+    def evaluate(
+        self,
+        input_fn: Callable[..., Any],
+        steps: int | None = None,
+        hooks: list[Any] | None = None,
+        checkpoint_path: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Evaluates the latest (or given) checkpoint on ``input_fn``'s batches.
+
+        Runs the metrics' update ops until the input ends or ``steps`` batches; without any
+        checkpoint the variables are initialized (or warm-started) instead.
+
+        Returns:
+            The value of every ``eval_metric_ops`` entry, ``loss`` (the mean loss per
+            batch) and ``global_step``.
+
+        Raises:
+            ValueError: for ``steps <= 0`` or a metric named ``loss``/``global_step``
+                (TF's messages).
+        """
+        hooks = _check_hooks(hooks)
+        if steps is not None:
+            if steps <= 0:
+                raise ValueError(f"Must specify steps > 0, given: {steps}")
+            hooks.append(evaluation.StopAfterNEvalsHook(num_evals=steps))
+        if not checkpoint_path:
+            checkpoint_path = self.latest_checkpoint()
+            if not checkpoint_path:
+                log.info(
+                    "Could not find trained model in model_dir: %s, running initialization to "
+                    "evaluate.",
+                    self._model_dir,
+                )
+        graph = self._new_graph()
+        with graph.as_default():
+            scaffold, update_op, eval_dict, all_hooks = self._evaluate_build_graph(
+                input_fn, hooks, checkpoint_path
+            )
+            results = evaluation.evaluate_once(
+                checkpoint_path,
+                scaffold,
+                update_op,
+                eval_dict,
+                all_hooks,
+                self._config.session_config,
+            )
+            # Inside the graph: a new eval directory's writer records this graph, as in TF.
+            output_dir = self.eval_dir(name)
+            step = int(results[GraphKeys.GLOBAL_STEP])
+            evaluation.write_dict_to_summary(output_dir, results, step)
+            if checkpoint_path:
+                evaluation.write_checkpoint_path_to_summary(output_dir, checkpoint_path, step)
+        return dict(results)
+
+    def _evaluate_build_graph(
+        self, input_fn: Callable[..., Any], hooks: list[Any], checkpoint_path: str | None
+    ) -> tuple[Scaffold, Any, dict[str, Any], list[Any]]:
+        """The EVAL graph: ``(scaffold, update_op, value tensors by name, hooks)``."""
+        graph = get_default_graph()
+        features, labels, input_hooks = self._input(input_fn, ModeKeys.EVAL)
+        spec = self._call_model_fn(features, labels, ModeKeys.EVAL)
+        metric_ops = dict(spec.eval_metric_ops)
+        if "loss" in metric_ops:
+            raise ValueError(
+                'Metric with name "loss" is not allowed, because Estimator already defines a '
+                "default metric with the same name."
+            )
+        metric_ops["loss"] = metrics_lib.mean(spec.loss)
+        update_ops, eval_dict = [], {}
+        for key, (value, update) in sorted(metric_ops.items()):
+            eval_dict[key] = value
+            update_ops.append(update)
+        update_op = array_ops.group(*update_ops) if update_ops else None
+        self._maybe_warm_start(checkpoint_path)
+        if GraphKeys.GLOBAL_STEP in eval_dict:
+            raise ValueError(
+                "Metric with name `global_step` is not allowed, because Estimator already "
+                "defines a default metric with the same name."
+            )
+        eval_dict[GraphKeys.GLOBAL_STEP] = get_or_create_global_step(graph)
+        scaffold = spec.scaffold
+        if scaffold.local_init_op is not None:
+            evaluation.get_or_create_eval_step()
+            scaffold = Scaffold(
+                local_init_op=array_ops.group(
+                    scaffold.local_init_op, Scaffold.default_local_init_op()
+                ),
+                copy_from_scaffold=scaffold,
+            )
+        return scaffold, update_op, eval_dict, [*input_hooks, *hooks, *spec.evaluation_hooks]
 
     # -- predict ------------------------------------------------------------------------------
 
@@ -367,28 +563,36 @@ class Estimator:
     ) -> Iterator[Any]:
         """Yields predictions (per example, or per batch) until the input ends.
 
+        Without a checkpoint the variables are initialized (or warm-started), as in TF.
+
         Raises:
-            ValueError: when there is no checkpoint (TF's message).
+            ValueError: for ``predict_keys`` that match nothing (TF's messages).
         """
+        hooks = _check_hooks(hooks)
         checkpoint_path = checkpoint_path or self.latest_checkpoint()
         if not checkpoint_path:
-            raise ValueError(
-                f"Could not find trained model in model_dir: {self._model_dir}, running "
-                "initialization to predict."
+            log.info(
+                "Could not find trained model in model_dir: %s, running initialization to predict.",
+                self._model_dir,
             )
         graph = self._new_graph()
         with graph.as_default():
-            features, _ = self._input(input_fn, ModeKeys.PREDICT)
+            features, _, input_hooks = self._input(input_fn, ModeKeys.PREDICT)
+            if not _uses_dataset_or_queue(features):
+                log.warning(
+                    "Input graph does not use tf.data.Dataset or contain a QueueRunner. That "
+                    "means predict yields forever. This is probably a mistake."
+                )
             spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
-            predictions = spec.predictions
-            if predict_keys is not None and isinstance(predictions, dict):
-                predictions = {k: v for k, v in predictions.items() if k in predict_keys}
+            self._maybe_warm_start(checkpoint_path)
+            predictions = _extract_keys(spec.predictions, predict_keys)
             creator = ChiefSessionCreator(
                 scaffold=spec.scaffold,
                 checkpoint_filename_with_path=checkpoint_path,
                 config=self._config.session_config,
             )
-            with MonitoredSession(creator, [*(hooks or []), *spec.prediction_hooks]) as session:
+            all_hooks = [*input_hooks, *hooks, *spec.prediction_hooks]
+            with MonitoredSession(creator, all_hooks) as session:
                 while not session.should_stop():
                     batch = session.run(predictions)
                     if not yield_single_examples:
@@ -468,6 +672,41 @@ class Estimator:
         return self.export_saved_model(
             export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
         )
+
+
+def _check_hooks(hooks: Any) -> list[Any]:
+    hooks = list(hooks or [])
+    for hook in hooks:
+        if not isinstance(hook, SessionRunHook):
+            raise TypeError(f"Hooks must be a SessionRunHook, given: {hook}")
+    return hooks
+
+
+def _uses_dataset_or_queue(features: Any) -> bool:
+    """Whether the input ends by itself: a Dataset's ``IteratorGetNext`` or a queue runner."""
+    values = features.values() if isinstance(features, dict) else [features]
+    if any(isinstance(t, Tensor) and t.op.type == "IteratorGetNext" for t in values):
+        return True
+    return bool(get_default_graph().get_collection(GraphKeys.QUEUE_RUNNERS))
+
+
+def _extract_keys(predictions: Any, predict_keys: list[str] | None) -> Any:
+    """The predictions named in ``predict_keys`` (all when None).
+
+    Raises:
+        ValueError: for keys with non-dict predictions, or keys matching none (TF's messages).
+    """
+    if not predict_keys:
+        return predictions
+    if not isinstance(predictions, dict):
+        raise ValueError("predict_keys argument is not valid in case of non-dict predictions.")
+    chosen = {k: v for k, v in predictions.items() if k in predict_keys}
+    if not chosen:
+        raise ValueError(
+            f"Expected to run at least one output from {predictions.keys()}, provided "
+            f"{predict_keys}."
+        )
+    return chosen
 
 
 def _examples(batch: Any) -> Iterator[Any]:

@@ -49,7 +49,8 @@ def _add_collection(meta: Any, key: str, items: list[Any]) -> None:
         meta.collection_def[key].bytes_list.value.extend(  # SaverDefs, as TF exports savers
             i.to_proto().SerializeToString() for i in items
         )
-    elif all(isinstance(i, Tensor | Operation) for i in items):
+    elif all(isinstance(i, Tensor | Operation | Variable) for i in items):
+        # TF lists an unregistered collection's variables by name (e.g. ``eval_step``).
         meta.collection_def[key].node_list.value.extend(i.name for i in items)
     elif all(isinstance(i, bytes | str) for i in items):
         meta.collection_def[key].bytes_list.value.extend(
