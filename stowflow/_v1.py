@@ -12,7 +12,16 @@ from typing import Any
 from stowflow import checkpoint as _ckpt
 from stowflow import data as _data
 from stowflow import dtypes as _dtypes
-from stowflow import errors, gfile, saved_model  # noqa: F401 - tf.saved_model
+from stowflow import (  # noqa: F401 - tf.errors, tf.estimator, tf.layers, ... as TF names them
+    errors,
+    estimator,
+    feature_column,
+    gfile,
+    layers,
+    losses,
+    metrics,
+    saved_model,
+)
 from stowflow import monitored as _monitored
 from stowflow import tfrecord as _tfrecord
 from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
@@ -44,10 +53,9 @@ from stowflow.dtypes import (  # noqa: F401 - re-exported TF names
     uint64,
     variant,
 )
-from stowflow.estimator import estimator as _estimator
-from stowflow.estimator import export as _export
 from stowflow.graph import array_ops as _array
 from stowflow.graph import clip_ops as _clip
+from stowflow.graph import control_flow_ops as _control_flow
 from stowflow.graph import extra_ops as _extra
 from stowflow.graph import gradients as _gradients
 from stowflow.graph import graph_util
@@ -57,6 +65,7 @@ from stowflow.graph import math_ops as _math
 from stowflow.graph import nn_ops as _nn
 from stowflow.graph import parsing_ops as _parsing
 from stowflow.graph import partitioned as _partitioned
+from stowflow.graph import sparse_ops as _sparse_ops
 from stowflow.graph import string_ops as _string_ops
 from stowflow.graph import variables as _vars
 from stowflow.graph import xent_ops as _xent
@@ -75,6 +84,7 @@ from stowflow.graph.importer import import_graph_def  # noqa: F401
 from stowflow.graph.session import InteractiveSession, Session, get_default_session  # noqa: F401
 from stowflow.graph.shape import Dimension, TensorShape, dimension_value  # noqa: F401
 from stowflow.graph.sparse import SparseTensor, SparseTensorValue  # noqa: F401
+from stowflow.layers import regularizers as _regularizers
 from stowflow.proto import feature_pb2 as _feature_pb2
 from stowflow.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
 from stowflow.proto.event_pb2 import Event, LogMessage, SessionLog, TaggedRunMetadata  # noqa: F401
@@ -233,6 +243,9 @@ reverse_v2 = _extra.reverse
 
 # -- gradients (stowflow.graph.gradients) ------------------------------------------------------
 gradients = _gradients.gradients
+cond = _control_flow.cond
+while_loop = _control_flow.while_loop
+case = _control_flow.case
 RegisterGradient = _gradients.register_gradient
 NotDifferentiable = no_gradient = _gradients.not_differentiable
 IndexedSlices = _indexed_slices.IndexedSlices
@@ -418,6 +431,9 @@ nn = _module(
     bias_add=_math.bias_add,
     softplus=_extra.softplus,
     softmax_cross_entropy_with_logits_v2=_xent.softmax_cross_entropy_with_logits_v2,
+    softmax_cross_entropy_with_logits=_xent.softmax_cross_entropy_with_logits,
+    sigmoid_cross_entropy_with_logits=_xent.sigmoid_cross_entropy_with_logits,
+    weighted_cross_entropy_with_logits=_xent.weighted_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits=_xent.sparse_softmax_cross_entropy_with_logits,
     leaky_relu=_extra.leaky_relu,
     selu=_extra.selu,
@@ -432,6 +448,16 @@ nn = _module(
     avg_pool=_nn.avg_pool,
     fused_batch_norm=_nn.fused_batch_norm,
     embedding_lookup=_nn.embedding_lookup,
+    moments=_nn.moments,
+    weighted_moments=_nn.weighted_moments,
+    normalize_moments=_nn.normalize_moments,
+    batch_normalization=_nn.batch_normalization,
+    l2_normalize=_nn.l2_normalize,
+    dropout=_nn.dropout,
+    conv1d=_nn.conv1d,
+    separable_conv2d=_nn.separable_conv2d,
+    max_pool1d=_nn.max_pool1d,
+    avg_pool1d=_nn.avg_pool1d,
 )
 pad = _nn.pad
 image = _module(
@@ -578,6 +604,7 @@ logging = _module(
 
 io = _module("io", gfile=gfile, write_graph=write_graph)
 train.__dict__["write_graph"] = write_graph
+train.__dict__["warm_start"] = estimator.warm_starting.warm_start
 
 # -- tf.train.Example, Example parsing, tf.estimator.export -----------------------------------------
 FixedLenFeature = _parsing.FixedLenFeature
@@ -604,6 +631,86 @@ io.__dict__.update(
     parse_single_example=parse_single_example,
 )
 sparse = _module("sparse", SparseTensor=SparseTensor)
+# -- TF1 API extras (stowflow.graph.extra_ops / array_ops / sparse_ops) ------------------------
+
+log1p = _extra.log1p
+erf = _extra.erf
+erfc = _extra.erfc
+expm1 = _extra.expm1
+log_sigmoid = _extra.log_sigmoid
+tan = _extra.tan
+sinh = _extra.sinh
+cosh = _extra.cosh
+asin = _extra.asin
+acos = _extra.acos
+atan = _extra.atan
+atan2 = _extra.atan2
+is_inf = _extra.is_inf
+logical_xor = _extra.logical_xor
+count_nonzero = _extra.count_nonzero
+reduce_logsumexp = _extra.reduce_logsumexp
+norm = _extra.norm
+matrix_inverse = _extra.matrix_inverse
+random_shuffle = _extra.random_shuffle
+multinomial = _extra.multinomial
+matrix_transpose = _array.matrix_transpose
+matrix_diag = _array.matrix_diag
+matrix_diag_part = _array.matrix_diag_part
+sequence_mask = _array.sequence_mask
+boolean_mask = _array.boolean_mask
+meshgrid = _array.meshgrid
+broadcast_to = _array.broadcast_to
+sparse_tensor_to_dense = _sparse_ops.sparse_tensor_to_dense
+sparse_reshape = _sparse_ops.sparse_reshape
+sparse_fill_empty_rows = _sparse_ops.sparse_fill_empty_rows
+sparse_retain = _sparse_ops.sparse_retain
+sparse_reduce_sum = _sparse_ops.sparse_reduce_sum
+sparse_placeholder = _sparse_ops.sparse_placeholder
+sparse_to_dense = _sparse_ops.sparse_to_dense
+Assert = _extra.Assert
+_ASSERTS = {name: getattr(_extra, name) for name in _extra.__dict__ if name.startswith("assert_")}
+globals().update(_ASSERTS)
+debugging = _module("debugging", Assert=Assert, check_numerics=check_numerics, **_ASSERTS)
+_MATH_EXTRA = (
+    "log1p erf erfc expm1 log_sigmoid tan sinh cosh asin acos atan atan2 is_inf logical_xor "
+    "count_nonzero reduce_logsumexp softsign reduce_variance reduce_std"
+)
+math.__dict__.update({name: getattr(_extra, name) for name in _MATH_EXTRA.split()})
+math.__dict__["l2_normalize"] = _nn.l2_normalize
+nn.__dict__.update(
+    softsign=_extra.softsign,
+    crelu=_extra.crelu,
+    xw_plus_b=_extra.xw_plus_b,
+)
+linalg.__dict__.update(
+    matmul=matmul,
+    transpose=_array.matrix_transpose,
+    matrix_transpose=_array.matrix_transpose,
+    diag=_array.matrix_diag,
+    diag_part=_array.matrix_diag_part,
+    inv=_extra.matrix_inverse,
+    norm=_extra.norm,
+)
+sparse.__dict__.update(
+    to_dense=_sparse_ops.sparse_tensor_to_dense,
+    reshape=_sparse_ops.sparse_reshape,
+    fill_empty_rows=_sparse_ops.sparse_fill_empty_rows,
+    retain=_sparse_ops.sparse_retain,
+    reduce_sum=_sparse_ops.sparse_reduce_sum,
+    from_dense=_sparse_ops.from_dense,
+    placeholder=_sparse_ops.sparse_placeholder,
+)
+random = _module(  # noqa: A001 - TF's name
+    "random",
+    uniform=random_uniform,
+    normal=random_normal,
+    truncated_normal=truncated_normal,
+    shuffle=_extra.random_shuffle,
+    categorical=_extra.categorical,
+    multinomial=_extra.multinomial,
+    set_random_seed=set_random_seed,
+    get_seed=get_seed,
+)
 data = _module(
     "data",
     Dataset=_data.Dataset,
@@ -627,20 +734,27 @@ python_io = _module("python_io", **_records)
 SparseFeature = _parsing.SparseFeature
 RaggedTensor = _parsing.RaggedTensor
 io.__dict__.update(**_records, SparseFeature=SparseFeature, RaggedFeature=_parsing.RaggedFeature)
-estimator = _module(
-    "estimator",
-    Estimator=_estimator.Estimator,
-    EstimatorSpec=_estimator.EstimatorSpec,
-    ModeKeys=_estimator.ModeKeys,
-    RunConfig=_estimator.RunConfig,
-    export=_module(
-        "export",
-        ServingInputReceiver=_export.ServingInputReceiver,
-        build_parsing_serving_input_receiver_fn=_export.build_parsing_serving_input_receiver_fn,
-        build_raw_serving_input_receiver_fn=_export.build_raw_serving_input_receiver_fn,
-        ExportOutput=_export.ExportOutput,
-        ClassificationOutput=_export.ClassificationOutput,
-        RegressionOutput=_export.RegressionOutput,
-        PredictOutput=_export.PredictOutput,
+# TF1 code's regularizers: tf.contrib.layers.* (gone with contrib) and tf.keras.regularizers.*
+contrib = _module(
+    "contrib",
+    layers=_module(
+        "layers",
+        l1_regularizer=_regularizers.l1_regularizer,
+        l2_regularizer=_regularizers.l2_regularizer,
+        l1_l2_regularizer=_regularizers.l1_l2_regularizer,
+        sum_regularizer=_regularizers.sum_regularizer,
+        apply_regularization=_regularizers.apply_regularization,
+    ),
+)
+keras = _module(
+    "keras",
+    regularizers=_module(
+        "regularizers",
+        l1=_regularizers.l1,
+        l2=_regularizers.l2,
+        l1_l2=_regularizers.l1_l2,
+        L1=_regularizers.L1,
+        L2=_regularizers.L2,
+        L1L2=_regularizers.L1L2,
     ),
 )

@@ -3,6 +3,7 @@ test; under scripts/test that is the installed wheel, run away from the source t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,12 @@ def test_demo_runs(tmp_path: Path) -> None:
     where = next(line.split(" ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("@@stowflow "))
     assert Path(where).resolve().is_relative_to(ROOT / "stowflow") is not INSTALLED, where
     # Every step of the tour ran and printed its result.
-    for step in range(1, 13):
+    for step in range(1, 15):
         assert f"== {step}. " in proc.stdout, f"step {step} missing:\n{proc.stdout[-3000:]}"
     assert "round-trip ok: False" not in proc.stdout
     assert "pwned" not in proc.stdout
     assert (out / "saved_model" / "saved_model.pb").is_file()
+    # Steps 13-14: the premade DNNClassifier learned Iris, and `stowflow run` scored its export.
+    accuracy = re.search(r"held-out accuracy (\d\.\d+)", proc.stdout)
+    assert accuracy and float(accuracy.group(1)) >= 0.8, proc.stdout[-2000:]
+    assert "Result for output key scores:" in proc.stdout.split("== 14. ")[1]
