@@ -8,6 +8,10 @@ skipped so an earlier duplicate can win), a ``Feature`` with no kind is "missing
 string list longer than a fixed dense shape is a parse error rather than a count error.
 A scalar ``serialized`` takes TF's single-example path, whose messages differ
 (FORMATS.md §6.2; messages checked against TF 2.21).
+
+Batches take a template fast path ("batch fast path" below): rows whose bytes match an
+exactly parsed template outside its value regions are decoded in bulk; every other row goes
+through the exact parser, which stays the arbiter of every quirk and error.
 """
 
 from __future__ import annotations
@@ -108,26 +112,37 @@ def _skip_extraneous(stream: _Stream) -> None:
         raise _Fail
 
 
-def _map_entry(stream: _Stream) -> tuple[bytes, bytes]:
+def _map_entry(stream: _Stream, offsets: list[int] | None) -> tuple[bytes, bytes]:
     if not stream.expect_byte(0x0A):  # Features.feature (field 1); nothing else is allowed
         raise _Fail
     old = stream.push_limit(stream.varint())
-    key, value = b"", b""
+    key, value, value_start = b"", b"", stream.pos
     for _ in range(2):  # exactly one key and one value, in either order
         tag = 0 if stream.at_end() else stream.varint()
         if tag not in (0x0A, 0x12):
             raise _Fail
         length = stream.varint()
+        start = stream.pos
         data = stream.raw(length) if length else b""
         key, value = (data, value) if tag == 0x0A else (key, data)
+        if tag == 0x12:
+            value_start = start
     if not stream.at_end():
         raise _Fail
     stream.limit = old
+    if offsets is not None:
+        offsets.append(value_start)
     return key, value
 
 
-def parse_entries(serialized: bytes) -> list[tuple[bytes, bytes]] | None:
-    """The (key, Feature bytes) map entries of an Example in wire order, or None if malformed."""
+def parse_entries(
+    serialized: bytes, offsets: list[int] | None = None
+) -> list[tuple[bytes, bytes]] | None:
+    """The (key, Feature bytes) map entries of an Example in wire order, or None if malformed.
+
+    When ``offsets`` is given, the position of each entry's Feature bytes in ``serialized`` is
+    appended to it (the fast path's template records where values sit).
+    """
     stream = _Stream(serialized)
     entries: list[tuple[bytes, bytes]] = []
     try:
@@ -137,7 +152,7 @@ def parse_entries(serialized: bytes) -> list[tuple[bytes, bytes]] | None:
                 continue
             old = stream.push_limit(stream.varint())
             while not stream.at_end():
-                entries.append(_map_entry(stream))
+                entries.append(_map_entry(stream, offsets))
             stream.limit = old
     except _Fail:
         return None
@@ -293,6 +308,10 @@ class _ExampleParser:
         self.single = single
         self.name = name
         self.index = index
+        # Tracing for the fast path's template: entry offsets and the entry each slot used.
+        self.offsets: list[int] | None = None
+        self.used: dict[tuple[str, int], int] | None = None
+        self._entry = -1
 
     def error(self, key: str, suffix: str) -> InvalidArgumentError:
         if self.single:
@@ -309,14 +328,15 @@ class _ExampleParser:
         return self.error(key, "Can't parse serialized Example.")
 
     def parse(self, serialized: bytes) -> _Parsed:
-        entries = parse_entries(serialized)
+        entries = parse_entries(serialized, self.offsets)
         if entries is None:
             raise InvalidArgumentError(
                 None, None, f"Could not parse example input, value: '{_text(serialized)}'"
             )
         cfg = self.config
         out = _Parsed([None] * len(cfg.dense), [None] * len(cfg.sparse), [None] * len(cfg.ragged))
-        for raw_key, feature in reversed(entries):  # the last duplicate wins, as in protobuf
+        for self._entry in range(len(entries) - 1, -1, -1):  # the last duplicate wins
+            raw_key, feature = entries[self._entry]
             where = cfg.index.get(_text(raw_key))
             if where is None:
                 continue
@@ -345,6 +365,11 @@ class _ExampleParser:
             raise self.parse_error(spec.key, kind) from None
         self._check_count(spec, count)
         out.dense[d] = values
+        self._trace(("dense", d))
+
+    def _trace(self, slot: tuple[str, int]) -> None:
+        if self.used is not None:
+            self.used[slot] = self._entry
 
     def _check_count(self, spec: _Dense, count: int) -> None:
         type_name = _LIST_NAME[spec.dtype]
@@ -401,6 +426,7 @@ class _ExampleParser:
                     ) from None
                 raise self.parse_error(key, want) from None
         table[where[1]] = values
+        self._trace(where)
 
     def _fill_missing(self, out: _Parsed) -> None:
         for d, spec in enumerate(self.config.dense):
@@ -534,6 +560,405 @@ def _config(inputs: list[Any], attrs: dict[str, Any]) -> _Config:
     return _Config(sparse, dense, ragged)
 
 
+# --------------------------------------------------------------------------- batch fast path
+#
+# Serving batches are mostly Examples built the same way: same keys, same list lengths, only
+# the values differ. The fast path parses one "template" example with the exact parser while
+# recording where each selected feature's values sit; every other example of the same length
+# whose bytes equal the template outside those value regions has the very same wire structure,
+# so the exact parser would take the same branches and only read different values. Those are
+# decoded in bulk from a 2-D uint8 array of the rows. Anything else (other structures,
+# non-canonical encodings, int64 varints whose count or width differs, rows of a length seen
+# once) goes through the exact parser, one example at a time, in index order, so errors are
+# the exact path's.
+
+FAST_PATH = True
+"""Use the template fast path for batches (False forces the exact parser; tests and bench)."""
+
+_MIN_GROUP = 2  # same-length rows needed before a template is tried
+# A template costs about one exact parse of its row, which that row needs anyway unless the
+# template is unusable (then it is parsed twice); give up on a length group after this many
+# unusable templates in a row.
+_MAX_UNUSABLE = 3
+_FAST_DTYPES = (dtypes.float32, dtypes.int64, dtypes.string)
+
+
+@dataclass
+class _Layout:
+    """Where one output slot's values sit in a template example.
+
+    ``form`` is "default" (dense default), "empty" (no values), "float" / "int64" (one packed
+    region) or "bytes" (one region per string); ``count`` is the number of values.
+    """
+
+    form: str
+    regions: list[tuple[int, int]]
+    count: int = 0
+
+
+def _varint_at(buf: bytes, pos: int) -> tuple[int, int]:
+    """A canonical-length varint at ``pos`` (IndexError/ValueError if absent or over-long)."""
+    result = 0
+    for shift in range(0, 70, 7):
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+    raise ValueError("varint too long")
+
+
+def _feature_layout(feature: bytes, base: int) -> _Layout | None:
+    """The value regions of a well-formed packed Feature at offset ``base``; None otherwise."""
+    if not feature:
+        return _Layout("empty", [])
+    try:
+        length, pos = _varint_at(feature, 1)
+        if pos + length != len(feature):
+            return None
+        if length == 0:
+            return _Layout("empty", [])
+        if feature[0] == 0x0A:  # bytes_list: repeated (0x0A, length, payload)
+            regions = []
+            while pos < len(feature):
+                if feature[pos] != 0x0A:
+                    return None
+                size, pos = _varint_at(feature, pos + 1)
+                if pos + size > len(feature):
+                    return None
+                regions.append((base + pos, base + pos + size))
+                pos += size
+            return _Layout("bytes", regions, len(regions))
+        if feature[pos] != 0x0A:  # only the packed encoding of float/int64 lists
+            return None
+        size, pos = _varint_at(feature, pos + 1)
+        if size == 0 or pos + size != len(feature):
+            return None
+        if feature[0] == 0x12:
+            return None if size % 4 else _Layout("float", [(base + pos, base + pos + size)])
+        return _Layout("int64", [(base + pos, base + pos + size)])
+    except (IndexError, ValueError):
+        return None
+
+
+@dataclass
+class _Slot:
+    """One output's per-row value counts and value blocks ``(rows, values[n, count])``."""
+
+    dtype: DType
+    counts: np.ndarray
+    pieces: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    @property
+    def np_dtype(self) -> Any:
+        return _np_dtype(self.dtype)
+
+    def add(self, rows: np.ndarray, values: np.ndarray) -> None:
+        self.counts[rows] = values.shape[1]
+        self.pieces.append((rows, values))
+
+
+def _slot_keys(cfg: _Config) -> list[tuple[str, int]]:
+    return (
+        [("dense", i) for i in range(len(cfg.dense))]
+        + [("sparse", i) for i in range(len(cfg.sparse))]
+        + [("ragged", i) for i in range(len(cfg.ragged))]
+    )
+
+
+def _slot_dtype(cfg: _Config, slot: tuple[str, int]) -> DType:
+    kind, i = slot
+    if kind == "dense":
+        return cfg.dense[i].dtype
+    return (cfg.sparse if kind == "sparse" else cfg.ragged)[i][1]
+
+
+def _parsed_values(parsed: _Parsed, slot: tuple[str, int]) -> Any:
+    return getattr(parsed, slot[0])[slot[1]]
+
+
+def _fast_path_applies(cfg: _Config, count: int) -> bool:
+    if not FAST_PATH or count < _MIN_GROUP:
+        return False
+    slots = _slot_keys(cfg)
+    if any(_slot_dtype(cfg, s) not in _FAST_DTYPES for s in slots):
+        return False
+    for spec in cfg.dense:
+        dims = spec.shape.as_list()[1:] if spec.variable else spec.shape.as_list()
+        if any(d is None for d in dims) or spec.stride < 1:
+            return False
+    return True
+
+
+def _template_layouts(
+    cfg: _Config, row: bytes, name: str, index: int
+) -> tuple[_Parsed, list[_Layout]] | None:
+    """Parse ``row`` exactly, recording each slot's value layout; None if unusable."""
+    parser = _ExampleParser(cfg, False, name, index)
+    parser.offsets, parser.used = [], {}
+    try:
+        parsed = parser.parse(row)
+    except Exception:  # the exact pass re-raises it in index order
+        return None
+    entries = parse_entries(row)
+    if entries is None:
+        return None
+    layouts: list[_Layout] = []
+    for slot in _slot_keys(cfg):
+        entry = parser.used.get(slot)
+        if entry is not None:
+            layout = _feature_layout(entries[entry][1], parser.offsets[entry])
+        elif slot[0] == "dense" and not cfg.dense[slot[1]].variable:
+            spec = cfg.dense[slot[1]]
+            layout = (
+                _Layout("default", [], spec.stride) if spec.default.size == spec.stride else None
+            )
+        else:
+            layout = _Layout("empty", [])
+        if layout is None:
+            return None
+        if layout.form == "int64":
+            layout.count = len(_parsed_values(parsed, slot))
+        layouts.append(layout)
+    return parsed, layouts
+
+
+def _varint_places(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte of ``block`` (rows of packed varints): is it a varint's last byte, its place."""
+    stop = block < 0x80
+    ends = stop.reshape(-1).copy()
+    ends[block.shape[1] - 1 :: max(block.shape[1], 1)] = True  # no row runs into the next
+    first = np.concatenate(([True], ends[:-1]))
+    starts = np.flatnonzero(first)
+    place = np.arange(ends.size) - starts[np.cumsum(first) - 1]
+    return stop, place.reshape(block.shape)
+
+
+def _varints_usable(block: np.ndarray, count: int) -> np.ndarray:
+    """Rows from which the exact parser reads exactly ``count`` 64-bit varints, no failure.
+
+    Every varint must be terminated (the region's last byte too), at most 10 bytes long, with
+    a 10th byte of 0 or 1 (larger values do not fit 64 bits).
+    """
+    stop, place = _varint_places(block)
+    bad = (place >= 10) | ((place == 9) & (block > 1))
+    return stop[:, -1] & (stop.sum(axis=1) == count) & ~bad.any(axis=1)
+
+
+def _varints_decode(block: np.ndarray, count: int) -> np.ndarray:
+    """int64 values[rows, count] of rows that passed :func:`_varints_usable`."""
+    stop, place = _varint_places(block)
+    parts = (block & 0x7F).astype(np.uint64) << (7 * place).astype(np.uint64)
+    starts = np.flatnonzero(np.concatenate(([True], stop.reshape(-1)[:-1])))
+    values = np.bitwise_or.reduceat(parts.reshape(-1), starts)
+    return values.view(np.int64).reshape(block.shape[0], count)
+
+
+def _decode_slot(
+    layout: _Layout, spec_default: Any, dtype: DType, rows: list[bytes], block: np.ndarray
+) -> np.ndarray:
+    """values[len(rows), count] of one slot for rows that share the template's structure."""
+    n = len(rows)
+    np_dtype = _np_dtype(dtype)
+    if layout.form == "default":
+        default = np.asarray(spec_default, dtype=np_dtype).reshape(1, -1)
+        return np.repeat(default, n, axis=0)
+    if layout.form == "empty":
+        return np.empty((n, 0), dtype=np_dtype)
+    if layout.form == "bytes":
+        values = np.empty((n, len(layout.regions)), dtype=object)
+        for j, (start, end) in enumerate(layout.regions):
+            values[:, j] = [row[start:end] for row in rows]
+        return values
+    start, end = layout.regions[0]
+    region = np.ascontiguousarray(block[:, start:end])
+    if layout.form == "int64":
+        return _varints_decode(region, layout.count)
+    # The exact parser passes floats through Python floats: round-trip alike (NaN payloads).
+    with np.errstate(invalid="ignore"):
+        return region.view("<f4").astype(np.float64).astype(np.float32)
+
+
+def _np_dtype(dtype: DType) -> Any:
+    return object if dtype == dtypes.string else dtype.as_numpy_dtype
+
+
+def _same_values(decoded: np.ndarray, exact: Any, np_dtype: Any) -> bool:
+    want = np.asarray(exact, dtype=np_dtype).reshape(-1)
+    if np_dtype is object:
+        return list(decoded) == list(want)
+    return bool(decoded.tobytes() == want.tobytes())
+
+
+def _match_template(
+    cfg: _Config,
+    rows: list[bytes],
+    block: np.ndarray,
+    parsed: _Parsed,
+    layouts: list[_Layout],
+) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """Rows (of ``block``; row 0 is the template) decodable in bulk, and their slot values.
+
+    None when the template itself is not reproduced by the bulk decoder.
+    """
+    fixed = np.ones(block.shape[1], dtype=bool)
+    for layout in layouts:
+        for start, end in layout.regions:
+            fixed[start:end] = False
+    columns = np.flatnonzero(fixed)
+    ok = (block[:, columns] == block[0, columns]).all(axis=1)
+    for layout in layouts:
+        if layout.form == "int64":
+            start, end = layout.regions[0]
+            where = np.flatnonzero(ok)
+            region = np.ascontiguousarray(block[where, start:end])
+            ok[where[~_varints_usable(region, layout.count)]] = False
+    if not ok[0]:
+        return None
+    where = np.flatnonzero(ok)
+    good_rows = [rows[i] for i in where]
+    good_block = block[where]
+    slots = _slot_keys(cfg)
+    values = []
+    for slot, layout in zip(slots, layouts, strict=True):
+        dtype = _slot_dtype(cfg, slot)
+        default = cfg.dense[slot[1]].default if slot[0] == "dense" else None
+        decoded = _decode_slot(layout, default, dtype, good_rows, good_block)
+        if not _same_values(decoded[0], _parsed_values(parsed, slot), _np_dtype(dtype)):
+            return None
+        values.append(decoded)
+    return ok, values
+
+
+def _fast_slots(cfg: _Config, rows: list[bytes], names: list[str]) -> tuple[list[_Slot], list[int]]:
+    """Slots filled for the rows decoded in bulk, and the (sorted) rows left to the exact parser."""
+    count = len(rows)
+    slots = [_Slot(_slot_dtype(cfg, s), np.zeros(count, np.int64)) for s in _slot_keys(cfg)]
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
+    order = np.argsort(lengths, kind="stable")
+    cuts = np.flatnonzero(np.diff(lengths[order])) + 1
+    exact: list[int] = []
+    for group in np.split(order, cuts):
+        if len(group) < _MIN_GROUP:
+            exact.extend(group.tolist())
+            continue
+        width = int(lengths[group[0]])
+        joined = b"".join([rows[i] for i in group])
+        block = np.frombuffer(joined, dtype=np.uint8).reshape(len(group), width)
+        remaining = np.arange(len(group))
+        unusable = 0
+        while len(remaining) >= _MIN_GROUP and unusable < _MAX_UNUSABLE:
+            lead = int(group[remaining[0]])
+            name = names[lead] if names else _UNKNOWN_NAME
+            template = _template_layouts(cfg, rows[lead], name, lead)
+            match = None
+            if template is not None:
+                candidates = [rows[i] for i in group[remaining]]
+                match = _match_template(cfg, candidates, block[remaining], *template)
+            if match is None:
+                exact.append(lead)
+                remaining = remaining[1:]
+                unusable += 1
+                continue
+            unusable = 0
+            ok, values = match
+            taken = group[remaining[ok]]
+            for slot, decoded in zip(slots, values, strict=True):
+                slot.add(taken, decoded)
+            remaining = remaining[~ok]
+        exact.extend(group[remaining].tolist())
+    return slots, sorted(exact)
+
+
+def _add_exact(slots: list[_Slot], cfg: _Config, row: int, parsed: _Parsed) -> None:
+    """Add one exactly parsed row, converting values as the exact assembly does."""
+    for slot, key in zip(slots, _slot_keys(cfg), strict=True):
+        values = _parsed_values(parsed, key)
+        if key[0] == "dense":
+            spec = cfg.dense[key[1]]
+            inner = spec.shape.as_list()[1:] if spec.variable else spec.shape.as_list()
+            array = np.asarray(values, dtype=slot.np_dtype)
+            if not spec.variable:
+                array = array.reshape(inner)
+        else:
+            array = _array(values, slot.dtype)
+        slot.add(np.array([row]), array.reshape(1, -1))
+
+
+def _flat_values(slot: _Slot) -> tuple[np.ndarray, np.ndarray]:
+    """(all values in row order, each row's first position) of a slot."""
+    starts = np.zeros(len(slot.counts), dtype=np.int64)
+    np.cumsum(slot.counts[:-1], out=starts[1:])
+    out = np.empty(int(slot.counts.sum()), dtype=slot.np_dtype)
+    for rows, values in slot.pieces:
+        if values.shape[1]:
+            out[(starts[rows][:, None] + np.arange(values.shape[1])).reshape(-1)] = values.reshape(
+                -1
+            )
+    return out, starts
+
+
+def _fast_sparse(slot: _Slot) -> list[np.ndarray]:
+    values, starts = _flat_values(slot)
+    count = len(slot.counts)
+    positions = np.arange(values.size, dtype=np.int64) - np.repeat(starts, slot.counts)
+    batch = np.repeat(np.arange(count, dtype=np.int64), slot.counts)
+    indices = np.stack([batch, positions], axis=1) if values.size else np.zeros((0, 2), np.int64)
+    longest = int(slot.counts.max(initial=0))
+    return [indices, values, np.array([count, longest], np.int64)]
+
+
+def _fast_dense(spec: _Dense, slot: _Slot) -> np.ndarray:
+    inner = spec.shape.as_list()[1:] if spec.variable else spec.shape.as_list()
+    count = len(slot.counts)
+    if spec.variable:
+        longest = int((slot.counts // spec.stride).max(initial=0))
+        out = np.empty([count, longest] + inner, dtype=slot.np_dtype)
+        out[...] = np.asarray(spec.default, dtype=slot.np_dtype).reshape(())
+        flat = out.reshape(count, longest * spec.stride)
+    else:
+        out = np.empty([count] + inner, dtype=slot.np_dtype)
+        flat = out.reshape(count, spec.stride)
+    for rows, values in slot.pieces:
+        flat[rows, : values.shape[1]] = values
+    return out
+
+
+def _fast_ragged(slot: _Slot, split_dtype: DType) -> tuple[np.ndarray, np.ndarray]:
+    values, _ = _flat_values(slot)
+    splits = np.concatenate([[0], np.cumsum(slot.counts)])
+    return values, splits.astype(split_dtype.as_numpy_dtype)
+
+
+def _parse_batch_fast(cfg: _Config, rows: list[bytes], names: list[str]) -> list[Any] | None:
+    """ParseExampleV2 outputs for a vector batch via the fast path; None if no row qualified."""
+    slots, exact = _fast_slots(cfg, rows, names)
+    if len(exact) == len(rows):
+        return None
+    parsed = [
+        (i, _ExampleParser(cfg, False, names[i] if names else _UNKNOWN_NAME, i).parse(rows[i]))
+        for i in exact
+    ]
+    dense_slots = slots[: len(cfg.dense)]
+    sparse_slots = slots[len(cfg.dense) : len(cfg.dense) + len(cfg.sparse)]
+    ragged_slots = slots[len(cfg.dense) + len(cfg.sparse) :]
+    for i, p in parsed:
+        _add_exact(slots, cfg, i, p)
+    sparse = [_fast_sparse(slot) for slot in sparse_slots]
+    ragged = [
+        _fast_ragged(slot, split)
+        for slot, (_, _, split) in zip(ragged_slots, cfg.ragged, strict=True)
+    ]
+    return [
+        *(s[0] for s in sparse),
+        *(s[1] for s in sparse),
+        *(s[2] for s in sparse),
+        *(_fast_dense(spec, slot) for spec, slot in zip(cfg.dense, dense_slots, strict=True)),
+        *(r[0] for r in ragged),
+        *(r[1] for r in ragged),
+    ]
+
+
 @register_kernel("ParseExampleV2")
 def _parse_example_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     serialized = np.asarray(inputs[0], dtype=object)
@@ -542,6 +967,10 @@ def _parse_example_v2(inputs: list[Any], attrs: dict[str, Any]) -> list[Any]:
     _check_inputs(serialized, names, cfg)
     single = serialized.ndim == 0
     flat_names = _strings(names) if names.size else []
+    if not single and _fast_path_applies(cfg, serialized.size):
+        fast = _parse_batch_fast(cfg, [bytes(s) for s in serialized], flat_names)
+        if fast is not None:
+            return fast
     parsed = [
         _ExampleParser(cfg, single, flat_names[i] if flat_names else _UNKNOWN_NAME, i).parse(
             bytes(s)
