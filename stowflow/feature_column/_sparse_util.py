@@ -1,8 +1,8 @@
 """Sparse helpers the feature columns need, built as TF's Python wrappers build them.
 
-``sparse_reshape``, ``sparse_retain``, ``sparse_fill_empty_rows``, dense -> sparse conversion
-(``_to_sparse_input_and_drop_ignore_values``), ``embedding_lookup_sparse`` and
-``safe_embedding_lookup_sparse`` (``tensorflow/python/ops/embedding_ops.py``). A partitioned
+Dense -> sparse conversion (``_to_sparse_input_and_drop_ignore_values``), ``embedding_lookup_sparse`` and
+``safe_embedding_lookup_sparse`` (``tensorflow/python/ops/embedding_ops.py``), on the
+``tf.sparse`` ops of ``graph/sparse_ops.py``. A partitioned
 table is read as the concatenation of its parts, which is TF's ``'div'`` strategy (the
 default of ``safe_embedding_lookup_sparse``).
 """
@@ -19,27 +19,9 @@ from stowflow.graph.extra_ops import gen_op
 from stowflow.graph.partitioned import PartitionedVariable
 from stowflow.graph.shape import TensorShape
 from stowflow.graph.sparse import SparseTensor
+from stowflow.graph.sparse_ops import sparse_fill_empty_rows, sparse_reshape, sparse_retain
 
 COMBINERS = ("sum", "mean", "sqrtn")
-
-
-def sparse_reshape(sp: SparseTensor, shape: Any, name: str | None = None) -> SparseTensor:
-    """``tf.sparse.reshape``: the same values under new indices for ``shape``."""
-    with get_default_graph().name_scope(name or "SparseReshape") as scope:
-        if isinstance(shape, list) and any(isinstance(d, Tensor) for d in shape):
-            # TF packs the list (int32 or int64 parts alike), then casts it.
-            kind = next(d.dtype.base_dtype for d in shape if isinstance(d, Tensor))
-            packed = array_ops.stack([convert_to_tensor(d, dtype=kind) for d in shape])
-            new_shape = math_ops.cast(packed, dtypes.int64)
-        else:
-            new_shape = convert_to_tensor(shape, dtype=dtypes.int64)
-        indices, dense_shape = gen_op(
-            "SparseReshape",
-            {"input_indices": sp.indices, "input_shape": sp.dense_shape, "new_shape": new_shape},
-            None,
-            scope,
-        )
-    return SparseTensor(indices, sp.values, dense_shape)
 
 
 def sparse_rows(sp: SparseTensor) -> Tensor:
@@ -85,32 +67,6 @@ def bucket_ids_to_sparse(buckets: Tensor, column: Any) -> SparseTensor:
     indices = math_ops.cast(array_ops.transpose(array_ops.stack((rows, cols))), dtypes.int64)
     dense_shape = math_ops.cast(array_ops.stack([batch_size, width]), dtypes.int64)
     return SparseTensor(indices, ids, dense_shape)
-
-
-def sparse_retain(sp: SparseTensor, keep: Tensor) -> SparseTensor:
-    """``tf.sparse.retain``: the entries where the bool vector ``keep`` is true."""
-    where = array_ops.reshape(array_ops.where(keep), [-1])
-    return SparseTensor(
-        array_ops.gather(sp.indices, where), array_ops.gather(sp.values, where), sp.dense_shape
-    )
-
-
-def sparse_fill_empty_rows(sp: SparseTensor, default_value: Any) -> tuple[SparseTensor, Tensor]:
-    """``tf.sparse.fill_empty_rows``: adds ``[row, 0] = default`` to each empty row."""
-    with get_default_graph().name_scope("SparseFillEmptyRows") as scope:
-        default = convert_to_tensor(default_value, dtype=sp.dtype)
-        indices, values, empty_rows, _ = gen_op(
-            "SparseFillEmptyRows",
-            {
-                "indices": sp.indices,
-                "values": sp.values,
-                "dense_shape": sp.dense_shape,
-                "default_value": default,
-            },
-            None,
-            scope,
-        )
-    return SparseTensor(indices, values, sp.dense_shape), empty_rows
 
 
 def _segment_combine(
